@@ -1,0 +1,37 @@
+"""sktal: weakly- and click-supervised temporal action localization.
+
+Estimators follow the scikit-learn API (``fit`` / ``predict`` / ``score``) on ragged
+inputs: ``X`` is a sequence of ``(T_i, D)`` snippet-feature arrays.  They are loaded
+lazily, so ``import sktal`` and ``import sktal.metrics`` do not import torch.
+"""
+import importlib
+
+from ._version import __version__
+
+#: Label of a background click (``clicks[i][:, 1] == BACKGROUND``).
+BACKGROUND = -1
+
+_LAZY = {
+    "BaseLocalizer": "sktal.base",
+    "BaSNet": "sktal.localizers",
+    "BackTAL": "sktal.localizers",
+    "TEN": "sktal.localizers",
+    "FSPTAL": "sktal.localizers",
+    "TemporalMAPScorer": "sktal.metrics",
+    "load": "sktal.persistence",
+    "save": "sktal.persistence",
+}
+
+__all__ = ["__version__", "BACKGROUND", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sktal' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

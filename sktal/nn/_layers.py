@@ -1,0 +1,179 @@
+"""Network pieces shared by the methods (all tensors are ``(batch, T, channels)``)."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class FilterModule(nn.Module):
+    """BaS-Net's filter module: per-snippet foreground weight in (0, 1).
+
+    ``D -> hidden -> 1`` with LeakyReLU and a sigmoid. The official code uses kernel
+    size 1 (the paper speaks of a temporal convolution); ``kernel_size`` chooses.
+
+    Parameters
+    ----------
+    n_features : int
+    hidden_size : int, default=512
+    kernel_size : int, default=1
+    """
+
+    def __init__(self, n_features, hidden_size=512, kernel_size=1):
+        super().__init__()
+        pad = kernel_size // 2
+        self.conv1 = nn.Conv1d(n_features, hidden_size, kernel_size, padding=pad)
+        self.conv2 = nn.Conv1d(hidden_size, 1, kernel_size, padding=pad)
+
+    def forward(self, x):
+        """``x`` (batch, T, D) -> weights (batch, T, 1)."""
+        h = F.leaky_relu(self.conv1(x.transpose(1, 2)))
+        return torch.sigmoid(self.conv2(h)).transpose(1, 2)
+
+
+class AttentionConv1d(nn.Module):
+    """Convolution whose neighbours are weighted by embedding similarity.
+
+    BackTAL's attention convolution (paper Eq. 12–14), reused by FS-PTAL: before the
+    kernel is applied at position ``t``, each neighbour ``t + o`` is multiplied by the
+    cosine similarity ``<e_t, e_{t+o}>`` of the (L2-normalised) embeddings. Out-of-range
+    neighbours are zero (zero padding). With all similarities equal to 1 it is an
+    ordinary ``Conv1d`` with ``padding=kernel_size // 2``.
+
+    Because the similarity is a scalar per (t, o), it is applied *after* the kernel
+    product: ``y_t = sum_o s_{t,o} W_o x_{t+o}``, computed as one ``1x1`` convolution
+    with ``kernel_size * out_channels`` outputs and shifted sums — no unfolding of the
+    input.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int, default=3
+        Odd.
+    bias : bool, default=False
+        The official code has no bias.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sktal.nn import AttentionConv1d
+    >>> conv = AttentionConv1d(4, 2)
+    >>> x = torch.randn(1, 5, 4)
+    >>> e = torch.nn.functional.normalize(torch.randn(1, 5, 8), dim=-1)
+    >>> conv(x, e).shape
+    torch.Size([1, 5, 2])
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size=3, bias=False):
+        super().__init__()
+        if kernel_size % 2 != 1:
+            raise ValueError(f"kernel_size must be odd, got {kernel_size}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size))
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # same initialisation as nn.Conv1d
+        nn.init.kaiming_uniform_(self.weight, a=5**0.5)
+        if self.bias is not None:
+            bound = 1.0 / (self.in_channels * self.kernel_size) ** 0.5
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def neighbour_similarity(self, embedding):
+        """Similarity ``s[b, t, o] = <e_t, e_{t+o-r}>`` (zero outside the video)."""
+        r = self.kernel_size // 2
+        padded = F.pad(embedding, (0, 0, r, r))  # pad time
+        length = embedding.shape[1]
+        sims = [
+            (embedding * padded[:, o : o + length]).sum(-1)
+            for o in range(self.kernel_size)
+        ]
+        return torch.stack(sims, dim=-1)  # (batch, T, K)
+
+    def forward(self, x, embedding=None, similarity=None):
+        """``x`` (batch, T, in) and ``embedding`` (batch, T, E) -> (batch, T, out).
+
+        ``similarity`` (batch, T, kernel_size) may be passed instead of
+        ``embedding`` to reuse it across layers.
+        """
+        if similarity is None:
+            if embedding is None:
+                similarity = x.new_ones(x.shape[0], x.shape[1], self.kernel_size)
+            else:
+                similarity = self.neighbour_similarity(embedding)
+        r = self.kernel_size // 2
+        length = x.shape[1]
+        # z[b, t, o, :] = W_o x_t for every kernel offset o
+        w = self.weight.permute(2, 0, 1).reshape(-1, self.in_channels)  # (K*out, in)
+        z = (x @ w.t()).view(x.shape[0], length, self.kernel_size, self.out_channels)
+        z = F.pad(z, (0, 0, 0, 0, r, r))
+        out = 0
+        for o in range(self.kernel_size):
+            out = out + similarity[:, :, o : o + 1] * z[:, o : o + length, o]
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+
+class CASModule(nn.Module):
+    """Class activation sequence head shared by the BaS-Net family.
+
+    Two temporal convolutions (``kernel_size``) with LeakyReLU, dropout, then a
+    ``1x1`` classifier without bias to ``n_outputs`` (C + 1 with background). With
+    ``attention=True`` the two temporal convolutions are :class:`AttentionConv1d`
+    (BackTAL's affinity module, no bias) and ``forward`` takes the embedding.
+
+    Parameters
+    ----------
+    n_features : int
+    hidden_size : int
+    n_outputs : int
+    dropout : float, default=0.7
+    kernel_size : int, default=3
+    attention : bool, default=False
+    """
+
+    def __init__(self, n_features, hidden_size, n_outputs, dropout=0.7,
+                 kernel_size=3, attention=False):
+        super().__init__()
+        self.attention = attention
+        if attention:
+            self.conv1 = AttentionConv1d(n_features, hidden_size, kernel_size)
+            self.conv2 = AttentionConv1d(hidden_size, hidden_size, kernel_size)
+        else:
+            pad = kernel_size // 2
+            self.conv1 = nn.Conv1d(n_features, hidden_size, kernel_size, padding=pad)
+            self.conv2 = nn.Conv1d(hidden_size, hidden_size, kernel_size, padding=pad)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Conv1d(hidden_size, n_outputs, 1, bias=False)
+
+    def forward(self, x, similarity=None):
+        """``x`` (batch, T, D) -> CAS (batch, T, n_outputs)."""
+        if self.attention:
+            h = F.leaky_relu(self.conv1(x, similarity=similarity))
+            h = F.leaky_relu(self.conv2(h, similarity=similarity))
+            h = self.dropout(h).transpose(1, 2)
+        else:
+            h = F.leaky_relu(self.conv1(x.transpose(1, 2)))
+            h = self.dropout(F.leaky_relu(self.conv2(h)))
+        return self.classifier(h).transpose(1, 2)
+
+
+class EmbeddingModule(nn.Module):
+    """L2-normalised snippet embedding (BackTAL's affinity branch, FS-PTAL's separation).
+
+    ``Conv1d(D, hidden, k) + LeakyReLU, Conv1d(hidden, n_dims, k)``, normalised over
+    channels.
+    """
+
+    def __init__(self, n_features, hidden_size=512, n_dims=32, kernel_size=3):
+        super().__init__()
+        pad = kernel_size // 2
+        self.conv1 = nn.Conv1d(n_features, hidden_size, kernel_size, padding=pad)
+        self.conv2 = nn.Conv1d(hidden_size, n_dims, kernel_size, padding=pad)
+
+    def forward(self, x):
+        """``x`` (batch, T, D) -> unit vectors (batch, T, n_dims)."""
+        h = self.conv2(F.leaky_relu(self.conv1(x.transpose(1, 2))))
+        return F.normalize(h.transpose(1, 2), dim=-1)

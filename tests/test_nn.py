@@ -1,0 +1,134 @@
+"""Shared torch pieces: pooling, layers and loss terms on tiny hand-made tensors."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sktal.nn import (
+    AttentionConv1d,
+    CASModule,
+    EmbeddingModule,
+    FilterModule,
+    click_cross_entropy,
+    foreground_norm_loss,
+    masked_mean,
+    topk_mean,
+    video_bce_loss,
+    video_targets,
+)
+
+
+def test_topk_mean_takes_the_k_largest_per_channel():
+    scores = torch.tensor([[[1.0, 0.0], [4.0, 2.0], [2.0, 8.0], [3.0, 1.0]]])
+    # k = 4 // 2 = 2: channel 0 -> (4 + 3) / 2, channel 1 -> (8 + 2) / 2
+    assert torch.allclose(topk_mean(scores, ratio=2), torch.tensor([[3.5, 5.0]]))
+
+
+def test_topk_mean_of_a_video_shorter_than_ratio_uses_one_snippet():
+    scores = torch.tensor([[[1.0], [5.0], [2.0]]])
+    assert topk_mean(scores, ratio=8).item() == 5.0
+
+
+def test_topk_mean_with_mask_ignores_padding_and_uses_each_valid_length():
+    scores = torch.tensor([[[1.0], [2.0], [3.0], [4.0]], [[9.0], [1.0], [100.0], [100.0]]])
+    mask = torch.tensor([[True] * 4, [True, True, False, False]])
+    # video 0: k = 2 -> (4 + 3) / 2; video 1: T = 2, k = 1 -> 9 (padding ignored)
+    assert torch.allclose(topk_mean(scores, 2, mask), torch.tensor([[3.5], [9.0]]))
+
+
+def test_masked_mean_counts_valid_steps_only():
+    values = torch.tensor([[1.0, 3.0, 100.0]])
+    mask = torch.tensor([[True, True, False]])
+    assert masked_mean(values, mask).item() == 2.0
+
+
+def test_video_targets_normalise_labels_with_background():
+    labels = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    base = video_targets(labels, 1)
+    assert torch.allclose(base[0], torch.tensor([1 / 3, 0, 1 / 3, 1 / 3]))
+    assert torch.allclose(base[1], torch.tensor([0.0, 0, 0, 1]))
+    supp = video_targets(labels, 0)
+    assert torch.allclose(supp[0], torch.tensor([0.5, 0, 0.5, 0]))
+    assert torch.all(supp[1] == 0)  # no class and no background: stays zero, no NaN
+
+
+def test_video_bce_loss_matches_hand_computation():
+    p = torch.tensor([[0.8, 0.2]])
+    t = torch.tensor([[1.0, 0.0]])
+    expected = -(math.log(0.8) + math.log(0.8)) / 2
+    assert video_bce_loss(p, t).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_foreground_norm_is_l1_over_time_averaged_over_videos():
+    w = torch.tensor([[[0.5], [0.25]], [[1.0], [0.0]]])
+    assert foreground_norm_loss(w).item() == pytest.approx((0.75 + 1.0) / 2)
+    mask = torch.tensor([[True, False], [True, True]])
+    assert foreground_norm_loss(w, mask).item() == pytest.approx((0.5 + 1.0) / 2)
+
+
+def test_click_cross_entropy_only_at_clicked_snippets():
+    cas = torch.tensor([[[2.0, 0.0], [0.0, 0.0], [0.0, 1.0]]])
+    clicks = torch.tensor([[1, -100, -100]])
+    expected = -math.log(math.exp(0) / (math.exp(2) + 1))
+    assert click_cross_entropy(cas, clicks).item() == pytest.approx(expected, rel=1e-6)
+    none = click_cross_entropy(cas, torch.full((1, 3), -100))
+    assert none.item() == 0.0 and none.requires_grad is False
+
+
+def _attention_conv_loop(conv, x, emb):
+    """Explicit per-position reference of the attention convolution."""
+    batch, length, _ = x.shape
+    r = conv.kernel_size // 2
+    out = torch.zeros(batch, length, conv.out_channels, dtype=torch.float64)
+    w = conv.weight.detach().double()
+    for b in range(batch):
+        for t in range(length):
+            acc = torch.zeros(conv.out_channels, dtype=torch.float64)
+            for o in range(conv.kernel_size):
+                s = t + o - r
+                if 0 <= s < length:
+                    sim = float(emb[b, t] @ emb[b, s])
+                    acc += w[:, :, o] @ (x[b, s].double() * sim)
+            out[b, t] = acc
+    return out
+
+
+def test_attention_conv_matches_an_explicit_loop():
+    torch.manual_seed(0)
+    conv = AttentionConv1d(3, 4, kernel_size=3)
+    x = torch.randn(2, 6, 3)
+    emb = F.normalize(torch.randn(2, 6, 5), dim=-1)
+    got = conv(x, emb).double()
+    assert torch.allclose(got, _attention_conv_loop(conv, x, emb), atol=1e-5)
+
+
+def test_attention_conv_with_unit_similarity_is_a_plain_conv1d():
+    torch.manual_seed(0)
+    conv = AttentionConv1d(3, 4, kernel_size=5, bias=True)
+    plain = torch.nn.Conv1d(3, 4, 5, padding=2)
+    plain.weight.data.copy_(conv.weight.data)
+    plain.bias.data.copy_(conv.bias.data)
+    x = torch.randn(2, 7, 3)
+    expected = plain(x.transpose(1, 2)).transpose(1, 2)
+    assert torch.allclose(conv(x), expected, atol=1e-5)
+    same = F.normalize(torch.ones(2, 7, 4), dim=-1)  # identical embeddings: similarity 1
+    assert torch.allclose(conv(x, same), expected, atol=1e-5)
+
+
+def test_attention_conv_rejects_even_kernels():
+    with pytest.raises(ValueError, match="odd"):
+        AttentionConv1d(2, 2, kernel_size=2)
+
+
+def test_modules_keep_the_time_axis():
+    x = torch.randn(2, 9, 6)
+    assert FilterModule(6, 4)(x).shape == (2, 9, 1)
+    assert CASModule(6, 8, 4)(x).shape == (2, 9, 4)
+    emb = EmbeddingModule(6, 8, 3)(x)
+    assert emb.shape == (2, 9, 3)
+    assert torch.allclose(emb.norm(dim=-1), torch.ones(2, 9), atol=1e-5)
+    head = CASModule(6, 8, 4, attention=True)
+    sim = head.conv1.neighbour_similarity(emb)
+    assert head(x, similarity=sim).shape == (2, 9, 4)

@@ -1,0 +1,93 @@
+"""Resampling of videos to a fixed length, and the maps for clicks and outputs."""
+import numpy as np
+import pytest
+
+from sktal._resampling import (
+    IGNORE_INDEX,
+    interpolate_rows,
+    map_click_labels,
+    restore_length,
+    source_positions,
+)
+
+
+@pytest.mark.parametrize("length,n", [(10, 4), (3, 8), (750, 750), (1, 5), (1000, 7)])
+def test_interpolate_positions_are_inside_the_video_and_increasing(length, n):
+    pos = source_positions(length, n, "interpolate")
+    assert pos.shape == (n,)
+    assert pos.min() >= 0 and pos.max() <= length - 1
+    assert np.all(np.diff(pos) >= 0)
+
+
+def test_interpolate_with_equal_length_is_the_identity():
+    assert np.array_equal(source_positions(6, 6, "interpolate"), np.arange(6))
+
+
+@pytest.mark.parametrize("length,n", [(10, 4), (3, 8), (100, 100), (1, 4)])
+def test_perturb_draws_one_whole_index_per_stratum(length, n):
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        pos = source_positions(length, n, "perturb", training=True, rng=rng)
+        j = np.arange(n)
+        lower = np.floor(j * length / n)
+        assert np.all(pos == np.floor(pos))
+        assert np.all(pos >= lower) and np.all(pos < np.maximum(np.floor((j + 1) * length / n), lower + 1))
+        assert pos.max() <= length - 1
+    # prediction: the first index of each stratum
+    assert np.array_equal(source_positions(10, 4, "perturb"), [0, 2, 5, 7])
+
+
+def test_no_resampling_keeps_the_video():
+    assert np.array_equal(source_positions(5, 100, None), np.arange(5))
+
+
+def test_unknown_resampling_is_rejected():
+    with pytest.raises(ValueError, match="unknown resampling"):
+        source_positions(5, 3, "nearest")
+
+
+def test_interpolate_rows_is_linear_between_snippets():
+    values = np.array([[0.0], [10.0], [20.0]], dtype=np.float32)
+    out = interpolate_rows(values, np.array([0.0, 0.5, 1.25, 2.0]))
+    assert np.allclose(out.ravel(), [0.0, 5.0, 12.5, 20.0])
+    assert out.dtype == np.float32
+
+
+def test_clicks_follow_the_features_when_stretching():
+    pos = source_positions(3, 9, "perturb")  # each snippet read three times
+    labels = map_click_labels(np.array([[1.0, -1.0]]), pos, n_classes=4)
+    assert np.array_equal(np.flatnonzero(labels == 4), [3, 4, 5])
+    assert np.all(labels[[0, 1, 2, 6, 7, 8]] == IGNORE_INDEX)
+
+
+def test_no_click_is_lost_when_shrinking():
+    length, n = 100, 10
+    pos = source_positions(length, n, "interpolate")
+    clicks = np.array([[t, t % 3] for t in (1.0, 37.0, 99.0)])
+    labels = map_click_labels(clicks, pos, n_classes=3)
+    for t, c in clicks:
+        j = int(np.argmin(np.abs(pos - t)))
+        assert labels[j] == c
+    assert (labels != IGNORE_INDEX).sum() == 3
+
+
+def test_background_click_becomes_index_n_classes():
+    labels = map_click_labels(np.array([[2.0, -1.0], [0.0, 1.0]]), np.arange(4.0), 5)
+    assert list(labels) == [1, IGNORE_INDEX, 5, IGNORE_INDEX]
+
+
+def test_restore_length_inverts_interpolation_of_a_linear_signal():
+    length, n = 40, 10
+    pos = source_positions(length, n, "interpolate")
+    values = pos[:, None] * 2.0  # a signal linear in source time
+    back = restore_length(values, pos, length)
+    inside = (np.arange(length) >= pos[0]) & (np.arange(length) <= pos[-1])
+    assert back.shape == (length, 1)
+    assert np.allclose(back[inside, 0], 2.0 * np.arange(length)[inside])
+
+
+def test_restore_length_handles_repeated_positions():
+    pos = source_positions(2, 6, "perturb")  # [0, 0, 0, 1, 1, 1]
+    values = np.arange(6.0)[:, None]
+    back = restore_length(values, pos, 2)
+    assert np.allclose(back.ravel(), [0.0, 3.0])
