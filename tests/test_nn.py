@@ -14,8 +14,10 @@ from sktal.nn import (
     click_cross_entropy,
     foreground_norm_loss,
     masked_mean,
+    minmax_normalize,
     topk_mean,
     video_bce_loss,
+    video_ce_loss,
     video_targets,
 )
 
@@ -44,6 +46,17 @@ def test_masked_mean_counts_valid_steps_only():
     assert masked_mean(values, mask).item() == 2.0
 
 
+def test_minmax_normalize_clips_extremes_at_zero_like_the_reference():
+    scores = torch.tensor([[[-1.0, 2.0, 0.0], [1.0, 4.0, 0.0], [3.0, 6.0, 0.0]]])
+    got = minmax_normalize(scores)
+    # channel 0: min -1 -> 0, max 3: x / 3 clipped; channel 1: (x - 2) / 4;
+    # channel 2: zero range -> 1, so it stays 0
+    assert torch.allclose(got[0, :, 0], torch.tensor([0.0, 1 / 3, 1.0]))
+    assert torch.allclose(got[0, :, 1], torch.tensor([0.0, 0.5, 1.0]))
+    assert torch.all(got[0, :, 2] == 0)
+    assert minmax_normalize(scores, clip=False)[0, 0, 0].item() == pytest.approx(-1 / 3)
+
+
 def test_video_targets_normalise_labels_with_background():
     labels = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
     base = video_targets(labels, 1)
@@ -59,6 +72,13 @@ def test_video_bce_loss_matches_hand_computation():
     t = torch.tensor([[1.0, 0.0]])
     expected = -(math.log(0.8) + math.log(0.8)) / 2
     assert video_bce_loss(p, t).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_video_ce_loss_is_soft_target_cross_entropy_averaged_over_videos():
+    p = torch.tensor([[0.5, 0.25, 0.25], [0.2, 0.3, 0.5]])
+    t = torch.tensor([[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])  # an all-zero row counts 0
+    expected = -(0.5 * math.log(0.5) + 0.5 * math.log(0.25)) / 2
+    assert video_ce_loss(p, t).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_foreground_norm_is_l1_over_time_averaged_over_videos():

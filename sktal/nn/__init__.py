@@ -9,9 +9,10 @@ from ._losses import (
     click_cross_entropy,
     foreground_norm_loss,
     video_bce_loss,
+    video_ce_loss,
     video_targets,
 )
-from ._pooling import masked_mean, topk_mean, topk_sizes
+from ._pooling import masked_mean, minmax_normalize, topk_mean, topk_sizes
 
 __all__ = [
     "AttentionConv1d",
@@ -21,9 +22,11 @@ __all__ = [
     "click_cross_entropy",
     "foreground_norm_loss",
     "masked_mean",
+    "minmax_normalize",
     "topk_mean",
     "topk_sizes",
     "video_bce_loss",
+    "video_ce_loss",
     "video_targets",
 ]
 

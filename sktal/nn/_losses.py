@@ -41,6 +41,29 @@ def video_bce_loss(probabilities, targets):
     return F.binary_cross_entropy(probabilities.clamp(_EPS, 1 - _EPS), targets)
 
 
+def video_ce_loss(probabilities, targets):
+    """Cross-entropy with soft targets, summed over classes, averaged over videos.
+
+    ``-mean_b sum_k targets[b, k] * log(probabilities[b, k])``: the video-level loss
+    of BackTAL (paper Eq. 2; its code applies it to BaS-Net's two branches). Unlike
+    :func:`video_bce_loss` it has no ``(1 - t) log(1 - p)`` terms and is not divided by
+    the number of classes.
+
+    Parameters
+    ----------
+    probabilities : torch.Tensor of shape (batch, K)
+        Video-level probabilities (softmax over C + 1).
+    targets : torch.Tensor of shape (batch, K)
+        Rows summing to 1 (or all zero: such a video contributes 0).
+
+    Returns
+    -------
+    torch.Tensor, scalar
+    """
+    log_p = torch.log(probabilities.clamp(min=_EPS))
+    return -(targets * log_p).sum(dim=1).mean()
+
+
 def foreground_norm_loss(weights, mask=None):
     """BaS-Net's ``L_norm``: L1 norm of the foreground weights over time, mean over videos.
 

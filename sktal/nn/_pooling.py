@@ -67,3 +67,38 @@ def masked_mean(values, mask=None, dim=1):
     while weights.dim() < values.dim():
         weights = weights.unsqueeze(-1)
     return (values * weights).sum(dim=dim) / weights.sum(dim=dim).clamp(min=1.0)
+
+
+def minmax_normalize(scores, clip=True):
+    """Min-max normalise each channel of ``scores`` over time, extremes clipped at 0.
+
+    ``(s - relu(min_t s)) / (relu(max_t s) - relu(min_t s))``, a non-positive range
+    becoming 1: the ``minmax_norm`` the BaS-Net and BackTAL code apply to the raw CAS
+    logits before thresholding (:func:`sktal.localization.cas_to_detections` with
+    ``normalize=True`` does the same in numpy). With ``clip`` the result is clipped to
+    [0, 1] (the reference keeps the negative values of a CAS whose minimum is
+    negative; they only shift where the up-sampled CAS crosses 0).
+
+    Parameters
+    ----------
+    scores : torch.Tensor of shape (batch, T, n_channels)
+        Unpadded sequences (every step counts).
+    clip : bool, default=True
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, T, n_channels)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sktal.nn import minmax_normalize
+    >>> minmax_normalize(torch.tensor([[[-1.0], [1.0], [3.0]]]))[0, :, 0]
+    tensor([0.0000, 0.3333, 1.0000])
+    """
+    high = scores.amax(dim=1, keepdim=True).clamp(min=0)
+    low = scores.amin(dim=1, keepdim=True).clamp(min=0)
+    spread = high - low
+    spread = torch.where(spread <= 0, torch.ones_like(spread), spread)
+    out = (scores - low) / spread
+    return out.clamp(0, 1) if clip else out

@@ -1,0 +1,492 @@
+"""The shared base of every sktal localizer.
+
+:class:`BaseLocalizer` does everything that is not specific to a paper: validating
+ragged inputs, resampling videos to a fixed number of snippets (and mapping clicks and
+outputs through the same map), training the method's torch module with skorch,
+localization (CAS -> detections) and scoring. A method subclass supplies its network,
+its criterion and how its outputs become localization scores.
+"""
+import copy
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+from skorch.callbacks import PassthroughScoring, ProgressBar
+from skorch.utils import to_tensor
+
+from . import _resampling
+from .localization import cas_to_detections
+from .metrics import DEFAULT_TIOU_THRESHOLDS, detection_map
+from .nn import VideoDataset, collate_videos
+from .utils.validation import (
+    check_clicks,
+    check_labels,
+    check_param,
+    check_segments,
+    check_videos,
+    is_annotated,
+    segments_to_labels,
+)
+
+COMMON_PARAMETERS_DOC = """\
+    n_segments : int or None, default=750
+        Number of snippets every video is resampled to for training and prediction
+        (THUMOS14: 750, ActivityNet: 100). ``None`` uses each video as it is and pads
+        batches.
+    resampling : {'interpolate', 'perturb'} or None
+        How a video becomes ``n_segments`` snippets: linear interpolation of the
+        features (BackTAL) or one random snippet per stratum in training and the first
+        one at prediction (BaS-Net's "random perturbation"). Clicks follow the same
+        map; outputs are mapped back to the input's timesteps.
+    hidden_size : int
+        Width of the temporal convolutions (2048 in the papers).
+    dropout : float, default=0.7
+        Dropout before the classifier.
+    topk_ratio : int, default=8
+        ``r`` of the top-k pooling: a video's class score is the mean of its
+        ``max(1, T // r)`` highest snippet scores.
+    lr : float
+        Adam learning rate.
+    weight_decay : float
+        Adam weight decay.
+    batch_size : int, default=16
+        Videos per batch.
+    max_epochs : int
+        Passes over the training videos.
+    class_threshold : float
+        Classes whose video-level probability reaches it are localized (the arg-max
+        class when none does).
+    nms_threshold : float
+        tIoU above which a lower-scored detection of the same class is suppressed.
+    tiou_thresholds : array-like of float or None, default=None
+        Thresholds averaged by :meth:`score`; ``None`` means 0.1, 0.2, ..., 0.7.
+    n_classes : int or None, default=None
+        Number of action classes. ``None`` infers it from ``y`` (the width of weak
+        labels, or ``max class + 1`` of annotated segments); set it when a training
+        fold may miss the last classes.
+    device : str, default='auto'
+        Torch device; ``'auto'`` is CUDA when available, else CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order, dropout and random resampling.
+        Torch's global random state is restored after ``fit``.
+    verbose : int, default=0
+        0: silent. 1: one line per epoch with every loss term, and a progress bar
+        when an epoch has many batches. 2: progress bar always.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (copied at each ``fit``).
+    warm_start : bool, default=False
+        When ``True``, a second ``fit`` continues training the current network for
+        ``max_epochs`` more epochs instead of starting anew.
+"""
+
+COMMON_ATTRIBUTES_DOC = """\
+    classes_ : ndarray of shape (n_classes,)
+        Class indices ``0 .. n_classes - 1``.
+    n_features_in_ : int
+        Width ``D`` of the snippet features seen in ``fit``.
+    net_ : skorch.NeuralNet
+        The skorch wrapper that trained the module.
+    module_ : torch.nn.Module
+        The trained network.
+    history_ : skorch.History
+        Per-epoch losses: ``train_loss`` and every named loss term.
+"""
+
+
+def fill_doc(cls):
+    """Insert the common parameter/attribute docs into a localizer's docstring."""
+    cls.__doc__ = cls.__doc__.replace(
+        "%(common_parameters)s", COMMON_PARAMETERS_DOC
+    ).replace("%(common_attributes)s", COMMON_ATTRIBUTES_DOC)
+    return cls
+
+
+class _LocalizerNet(NeuralNet):
+    """skorch net whose criterion returns named loss terms.
+
+    The criterion maps ``(outputs, targets)`` to a dict with the total ``"loss"`` and
+    each term; the terms are recorded per batch and averaged per epoch by
+    :class:`~skorch.callbacks.PassthroughScoring`, so they appear in ``history``.
+    """
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        targets = to_tensor(y_true, device=self.device)
+        losses = self.criterion_(y_pred, targets)
+        if training:
+            for name, value in losses.items():
+                if name != "loss":
+                    self.history.record_batch(name, float(value.detach()))
+        return losses["loss"]
+
+
+class BaseLocalizer(BaseEstimator):
+    """Base class of the temporal action localizers.
+
+    Subclasses implement :meth:`_build_module`, :meth:`_build_criterion` and
+    :meth:`_localization_scores`, list their loss terms in ``_loss_names``, and may
+    override :meth:`_check_fit_clicks`, :meth:`_training_positions`,
+    :meth:`_postprocess_params` and :meth:`_extra_callbacks`. Everything else — input
+    validation, resampling, training, prediction, scoring — lives here.
+    """
+
+    #: names of the loss terms the criterion returns besides ``"loss"``
+    _loss_names = ()
+
+    #: parameter constraints checked at ``fit``: name -> kwargs of ``check_param``
+    _parameter_constraints = {
+        "n_segments": dict(kind=numbers.Integral, low=1, allow_none=True),
+        "resampling": dict(options=("interpolate", "perturb", None)),
+        "hidden_size": dict(kind=numbers.Integral, low=1),
+        "dropout": dict(kind=numbers.Real, low=0, high=1, include_high=False),
+        "topk_ratio": dict(kind=numbers.Integral, low=1),
+        "lr": dict(kind=numbers.Real, low=0, include_low=False),
+        "weight_decay": dict(kind=numbers.Real, low=0),
+        "batch_size": dict(kind=numbers.Integral, low=1),
+        "max_epochs": dict(kind=numbers.Integral, low=0),
+        "class_threshold": dict(kind=numbers.Real, low=0, high=1),
+        "nms_threshold": dict(kind=numbers.Real, low=0, high=1),
+        "n_classes": dict(kind=numbers.Integral, low=1, allow_none=True),
+        "verbose": dict(kind=numbers.Integral, low=0),
+        "warm_start": dict(kind=(bool, np.bool_)),
+    }
+
+    # ------------------------------------------------------------------ hooks
+    def _build_module(self, n_features, n_classes):
+        """Return the method's ``torch.nn.Module``.
+
+        Its ``forward(x, mask)`` takes features (B, T, D) and a validity mask (B, T)
+        and returns a dict of tensors.
+        """
+        raise NotImplementedError
+
+    def _build_criterion(self, n_classes):
+        """Return a module mapping ``(outputs, targets)`` to a dict of loss terms."""
+        raise NotImplementedError
+
+    def _localization_scores(self, outputs):
+        """Turn module outputs (eval mode) into localization inputs.
+
+        Returns a dict with ``cas`` (B, T, C) snippet scores in [0, 1],
+        ``video_scores`` (B, C) class probabilities and optionally ``agnostic``
+        (B, T) class-agnostic actionness.
+        """
+        raise NotImplementedError
+
+    def _check_fit_clicks(self, clicks, labels):
+        """Method-specific requirements on the training clicks (raise ValueError)."""
+
+    def _training_positions(self, index, length, clicks, rng):
+        """Source positions of the training snippets of video ``index``."""
+        return _resampling.source_positions(
+            length, self.n_segments, self.resampling, training=True, rng=rng
+        )
+
+    def _postprocess_params(self):
+        """Keyword arguments for :func:`sktal.localization.cas_to_detections`."""
+        return {}
+
+    def _extra_callbacks(self):
+        """skorch callbacks the method needs (e.g. a learning-rate schedule)."""
+        return []
+
+    def _extra_validation(self):
+        """Checks of method parameters beyond ``_parameter_constraints``."""
+
+    # ------------------------------------------------------------- training
+    def _validate_params(self):
+        constraints = {}
+        for klass in reversed(type(self).__mro__):
+            constraints.update(getattr(klass, "_parameter_constraints", {}))
+        params = self.get_params(deep=False)
+        for name, spec in constraints.items():
+            if name in params:
+                check_param(name, params[name], **spec)
+        if self.tiou_thresholds is not None:
+            thresholds = np.asarray(self.tiou_thresholds, dtype=float)
+            if thresholds.ndim != 1 or thresholds.size == 0 or np.any(
+                (thresholds <= 0) | (thresholds > 1)
+            ):
+                raise ValueError(
+                    "tiou_thresholds must be a non-empty 1-D sequence of values in "
+                    f"(0, 1], got {self.tiou_thresholds!r}"
+                )
+        if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
+            raise TypeError(
+                f"callbacks must be a list of skorch callbacks or None, got "
+                f"{type(self.callbacks).__name__}"
+            )
+        if not isinstance(self.device, str) and not isinstance(self.device, torch.device):
+            raise TypeError(f"device must be a string such as 'cpu', got {self.device!r}")
+        self._extra_validation()
+
+    def _resolve_device(self):
+        if str(self.device) == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return str(self.device)
+
+    def _prepare_targets(self, y, videos):
+        n_videos = len(videos)
+        if is_annotated(y):
+            segments = check_segments(
+                y, n_videos, n_classes=self.n_classes, name="y"
+            )
+            if self.n_classes is not None:
+                n_classes = self.n_classes
+            else:
+                found = [s[:, 2].max() for s in segments if len(s)]
+                if not found:
+                    raise ValueError(
+                        "y: no video has a ground-truth segment, so the number of "
+                        "classes cannot be inferred; pass n_classes"
+                    )
+                n_classes = int(max(found)) + 1
+            return segments_to_labels(segments, n_classes)
+        return check_labels(y, n_videos, n_classes=self.n_classes, name="y")
+
+    def _make_net(self, n_features, n_classes, device, n_batches):
+        callbacks = [
+            (name, PassthroughScoring(name=name, on_train=True))
+            for name in self._loss_names
+        ]
+        callbacks += list(self._extra_callbacks())
+        if self.verbose >= 2 or (self.verbose >= 1 and n_batches >= 10):
+            callbacks.append(("progress", ProgressBar()))
+        for i, cb in enumerate(self.callbacks or []):
+            cb = copy.deepcopy(cb)
+            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+        return _LocalizerNet(
+            module=self._build_module(n_features, n_classes),
+            criterion=self._build_criterion(n_classes),
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=collate_videos,
+            iterator_valid__collate_fn=collate_videos,
+            callbacks=callbacks,
+            device=device,
+            verbose=self.verbose,
+        )
+
+    def fit(self, X, y, clicks=None):
+        """Train the localizer.
+
+        Parameters
+        ----------
+        X : sequence of ndarray of shape (T_i, D)
+            Snippet features of each video.
+        y : ndarray of shape (n_videos, n_classes) or sequence of (m_i, 3) arrays
+            Video-level 0/1 labels, or annotated segments ``[start, end, class]`` of
+            which only the video-level labels are used (training is identical
+            whatever the boundaries are).
+        clicks : sequence of ndarray of shape (k_i, 2) or None, default=None
+            ``[t, label]`` clicks per video: ``label = -1`` (:data:`sktal.BACKGROUND`)
+            for a background click, a class of the video for an action click. Empty
+            arrays are allowed. Methods that learn from video labels only ignore them.
+
+        Returns
+        -------
+        self : object
+            The fitted localizer.
+        """
+        self._validate_params()
+        videos = check_videos(X)
+        n_features = videos[0].shape[1]
+        labels = self._prepare_targets(y, videos)
+        n_classes = labels.shape[1]
+        lengths = [len(v) for v in videos]
+        clicks = check_clicks(clicks, lengths, labels=labels)
+        self._check_fit_clicks(clicks, labels)
+
+        warm = self.warm_start and hasattr(self, "net_")
+        if warm and (n_features != self.n_features_in_ or n_classes != len(self.classes_)):
+            raise ValueError(
+                "warm_start: X has {} features and y {} classes, but the fitted model "
+                "has {} and {}".format(
+                    n_features, n_classes, self.n_features_in_, len(self.classes_)
+                )
+            )
+        device = self._resolve_device()
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        rng = np.random.default_rng(seed)
+        dataset = VideoDataset(
+            videos, labels, clicks, self._training_positions, n_classes, rng
+        )
+        fork_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            if not warm:
+                n_batches = -(-len(videos) // self.batch_size)
+                self.net_ = self._make_net(n_features, n_classes, device, n_batches)
+                self.net_.initialize()
+                self.classes_ = np.arange(n_classes)
+                self.n_features_in_ = n_features
+            # skorch stops cleanly on KeyboardInterrupt: the model stays usable
+            self.net_.partial_fit(dataset, epochs=self.max_epochs)
+        return self
+
+    @property
+    def module_(self):
+        """The trained ``torch.nn.Module``."""
+        check_is_fitted(self, "net_")
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """skorch ``History`` with per-epoch losses."""
+        check_is_fitted(self, "net_")
+        return self.net_.history
+
+    # ------------------------------------------------------------ prediction
+    def _check_predict_input(self, X):
+        check_is_fitted(self, "net_")
+        return check_videos(X, n_features=self.n_features_in_)
+
+    def _infer(self, videos):
+        """Localization inputs for each video at its resampled resolution.
+
+        Videos are batched only with others of the same resampled length, so a
+        video's prediction never depends on what it is batched with.
+        """
+        positions = [
+            _resampling.source_positions(
+                len(v), self.n_segments, self.resampling, training=False
+            )
+            for v in videos
+        ]
+        by_length = {}
+        for i, pos in enumerate(positions):
+            by_length.setdefault(len(pos), []).append(i)
+        results = [None] * len(videos)
+        module = self.net_.module_
+        was_training = module.training
+        module.eval()
+        device = self.net_.device
+        try:
+            with torch.inference_mode():
+                for indices in by_length.values():
+                    for start in range(0, len(indices), self.batch_size):
+                        chunk = indices[start : start + self.batch_size]
+                        x = np.stack(
+                            [
+                                _resampling.interpolate_rows(videos[i], positions[i])
+                                for i in chunk
+                            ]
+                        )
+                        x = torch.from_numpy(x).to(device)
+                        mask = torch.ones(x.shape[:2], dtype=torch.bool, device=device)
+                        scores = self._localization_scores(module(x=x, mask=mask))
+                        scores = {
+                            k: v.float().cpu().numpy().astype(np.float64)
+                            for k, v in scores.items()
+                            if v is not None
+                        }
+                        for b, i in enumerate(chunk):
+                            results[i] = {k: v[b] for k, v in scores.items()}
+                            results[i]["positions"] = positions[i]
+        finally:
+            module.train(was_training)
+        return results
+
+    def predict_proba(self, X):
+        """Video-level class probabilities.
+
+        Parameters
+        ----------
+        X : sequence of ndarray of shape (T_i, D)
+
+        Returns
+        -------
+        ndarray of shape (n_videos, n_classes)
+        """
+        videos = self._check_predict_input(X)
+        return np.stack([r["video_scores"] for r in self._infer(videos)])
+
+    def predict_cas(self, X):
+        """Snippet-level localization scores at the input's resolution.
+
+        Parameters
+        ----------
+        X : sequence of ndarray of shape (T_i, D)
+
+        Returns
+        -------
+        list of ndarray of shape (T_i, n_classes)
+            The scores the detections are cut from, in [0, 1], mapped back from the
+            resampled length to each video's own snippets.
+        """
+        videos = self._check_predict_input(X)
+        return [
+            _resampling.restore_length(r["cas"], r["positions"], len(v))
+            for r, v in zip(self._infer(videos), videos)
+        ]
+
+    def predict(self, X):
+        """Detected action instances.
+
+        Parameters
+        ----------
+        X : sequence of ndarray of shape (T_i, D)
+
+        Returns
+        -------
+        list of ndarray of shape (k_i, 4)
+            ``[start, end, class, score]`` rows in timesteps of ``X``, by descending
+            score.
+        """
+        videos = self._check_predict_input(X)
+        params = dict(
+            class_threshold=self.class_threshold,
+            nms_threshold=self.nms_threshold,
+        )
+        params.update(self._postprocess_params())
+        return [
+            cas_to_detections(
+                r["cas"],
+                r["video_scores"],
+                agnostic_scores=r.get("agnostic"),
+                output_length=len(v),
+                **params,
+            )
+            for r, v in zip(self._infer(videos), videos)
+        ]
+
+    def score(self, X, y=None, *, segments=None):
+        """Mean detection mAP over ``tiou_thresholds``.
+
+        Parameters
+        ----------
+        X : sequence of ndarray of shape (T_i, D)
+        y : sequence of (m_i, 3) arrays or ndarray, default=None
+            Annotated segments ``[start, end, class]`` (used when annotated);
+            weak labels are ignored.
+        segments : sequence of (m_i, 3) arrays, default=None
+            Ground truth when ``y`` is weak (routed as metadata).
+
+        Returns
+        -------
+        float
+            ActivityNet-style mAP averaged over the thresholds, in [0, 1].
+        """
+        truth = y if y is not None and is_annotated(y) else segments
+        if truth is None:
+            raise ValueError(
+                "score needs ground-truth segments: pass annotated y "
+                "(a sequence of [start, end, class] arrays) or segments="
+            )
+        detections = self.predict(X)
+        truth = check_segments(truth, len(detections), name="segments")
+        thresholds = (
+            DEFAULT_TIOU_THRESHOLDS
+            if self.tiou_thresholds is None
+            else np.asarray(self.tiou_thresholds, dtype=float)
+        )
+        result = detection_map(truth, detections, thresholds, n_classes=len(self.classes_))
+        return float(np.mean(result.mAP))

@@ -1,0 +1,4 @@
+"""The temporal action localizers: one estimator per paper."""
+from ._basnet import BaSNet
+
+__all__ = ["BaSNet"]

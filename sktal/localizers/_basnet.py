@@ -1,0 +1,224 @@
+"""BaS-Net: Background Suppression Network (Lee, Uh and Byun, AAAI 2020)."""
+import numbers
+
+import torch
+from torch import nn
+
+from ..base import BaseLocalizer, fill_doc
+from ..nn import (
+    CASModule,
+    FilterModule,
+    foreground_norm_loss,
+    topk_mean,
+    video_bce_loss,
+    video_ce_loss,
+    video_targets,
+)
+
+
+def _full_mask(mask):
+    """``None`` when every step is valid, so pooling can take the fast path."""
+    return None if mask is None or bool(mask.all()) else mask
+
+
+class BaSNetModule(nn.Module):
+    """BaS-Net's network: a filter module and one CAS head run on two branches.
+
+    The base branch classifies the features as they are; the suppression branch
+    classifies them multiplied by the filter's foreground weights. Both CAS have
+    ``C + 1`` channels (the last is background) and are pooled by top-k mean, then
+    softmax over classes.
+
+    Parameters
+    ----------
+    n_features, n_classes, hidden_size : int
+    dropout : float
+    topk_ratio : int
+    filter_hidden_size : int, default=512
+    filter_kernel_size : int, default=1
+    kernel_size : int, default=3
+        Temporal kernel of the CAS head's two convolutions.
+    attention : bool, default=False
+        Use attention convolutions in the CAS head (BackTAL's affinity module);
+        ``_branches`` then takes the neighbour similarity.
+    """
+
+    def __init__(self, n_features, n_classes, hidden_size, dropout, topk_ratio,
+                 filter_hidden_size=512, filter_kernel_size=1, kernel_size=3,
+                 attention=False):
+        super().__init__()
+        self.topk_ratio = topk_ratio
+        self.filter = FilterModule(n_features, filter_hidden_size, filter_kernel_size)
+        self.cas_module = CASModule(
+            n_features, hidden_size, n_classes + 1, dropout,
+            kernel_size=kernel_size, attention=attention,
+        )
+
+    def _branches(self, x, weights, similarity=None):
+        # one pass of the shared head over both branches
+        both = self.cas_module(torch.cat([x, x * weights]), similarity=similarity)
+        return both.chunk(2)
+
+    def forward(self, x, mask=None):
+        """Features (B, T, D) -> dict of both branches' CAS and video probabilities."""
+        weights = self.filter(x)
+        cas_base, cas_supp = self._branches(x, weights)
+        pool_mask = _full_mask(mask)
+        return {
+            "cas_base": cas_base,
+            "cas_supp": cas_supp,
+            "score_base": torch.softmax(topk_mean(cas_base, self.topk_ratio, pool_mask), -1),
+            "score_supp": torch.softmax(topk_mean(cas_supp, self.topk_ratio, pool_mask), -1),
+            "weights": weights,
+        }
+
+
+class BaSNetLoss(nn.Module):
+    """``lambda_base·L_base + lambda_supp·L_supp + alpha_norm·L_norm`` (BaS-Net Eq. 6–9).
+
+    ``L_base``: BCE of the base branch's video probabilities against ``[y, 1]``
+    (normalised to sum 1); ``L_supp``: the suppression branch against ``[y, 0]``;
+    ``L_norm``: L1 norm of the foreground weights over time.
+
+    ``video_loss`` chooses the video-level loss: ``'bce'`` (BaS-Net's code,
+    :func:`~sktal.nn.video_bce_loss`) or ``'ce'`` (BackTAL's code,
+    :func:`~sktal.nn.video_ce_loss`).
+    """
+
+    def __init__(self, lambda_base=1.0, lambda_supp=1.0, alpha_norm=1e-4,
+                 video_loss="bce"):
+        super().__init__()
+        if video_loss not in ("bce", "ce"):
+            raise ValueError(f"video_loss must be 'bce' or 'ce', got {video_loss!r}")
+        self.lambda_base = lambda_base
+        self.lambda_supp = lambda_supp
+        self.alpha_norm = alpha_norm
+        self.video_loss = video_loss
+
+    def forward(self, outputs, targets):
+        labels = targets["labels"]
+        video_loss = video_bce_loss if self.video_loss == "bce" else video_ce_loss
+        terms = {
+            "loss_base": video_loss(outputs["score_base"], video_targets(labels, 1)),
+            "loss_supp": video_loss(outputs["score_supp"], video_targets(labels, 0)),
+            "loss_norm": foreground_norm_loss(outputs["weights"], targets.get("mask")),
+        }
+        terms["loss"] = (
+            self.lambda_base * terms["loss_base"]
+            + self.lambda_supp * terms["loss_supp"]
+            + self.alpha_norm * terms["loss_norm"]
+        )
+        return terms
+
+
+@fill_doc
+class BaSNet(BaseLocalizer):
+    """Background Suppression Network for weakly-supervised localization.
+
+    Learns from video-level labels only. A filter module weighs every snippet by its
+    foreground probability; a shared CAS head classifies the video as it is (base
+    branch, trained with an extra "background" label) and with background suppressed
+    (suppression branch, trained without it). Detections come from the suppression
+    branch. Defaults follow the official code (Lee et al., AAAI 2020).
+
+    Parameters
+    ----------
+    lambda_base : float, default=1.0
+        Weight of ``L_base`` (base branch, label ``[y, 1]``).
+    lambda_supp : float, default=1.0
+        Weight of ``L_supp`` (suppression branch, label ``[y, 0]``).
+    alpha_norm : float, default=1e-4
+        Weight α of ``L_norm``, the L1 norm of the foreground weights (paper Eq. 9).
+    filter_kernel_size : int, default=1
+        Temporal kernel of the filter module (the official code: 1).
+    inference_branch : {'suppression', 'base'}, default='suppression'
+        Branch whose CAS and probabilities are used at prediction.
+%(common_parameters)s
+    Attributes
+    ----------
+%(common_attributes)s
+    See Also
+    --------
+    BackTAL : BaS-Net plus background clicks.
+
+    Notes
+    -----
+    Differences from the paper, following the official code: the filter module uses
+    kernel size 1, weight decay is 0, ``L_norm`` is the L1 norm summed over time and
+    averaged over videos. The paper trains for 1,500 iterations of 16 videos (about
+    120 epochs of THUMOS14's 200 training videos).
+
+    Examples
+    --------
+    >>> from sktal import BaSNet
+    >>> from sktal.datasets import make_temporal_actions
+    >>> data = make_temporal_actions(n_videos=8, random_state=0)
+    >>> est = BaSNet(n_segments=64, hidden_size=16, max_epochs=2, random_state=0)
+    >>> est = est.fit(data.X, data.y)
+    >>> detections = est.predict(data.X[:2])   # [start, end, class, score] per row
+    >>> detections[0].shape[1]
+    4
+    """
+
+    _loss_names = ("loss_base", "loss_supp", "loss_norm")
+
+    _parameter_constraints = {
+        "lambda_base": dict(kind=numbers.Real, low=0),
+        "lambda_supp": dict(kind=numbers.Real, low=0),
+        "alpha_norm": dict(kind=numbers.Real, low=0),
+        "filter_kernel_size": dict(kind=numbers.Integral, low=1),
+        "inference_branch": dict(options=("suppression", "base")),
+    }
+
+    def __init__(self, *, lambda_base=1.0, lambda_supp=1.0, alpha_norm=1e-4,
+                 filter_kernel_size=1, inference_branch="suppression",
+                 n_segments=750, resampling="perturb", hidden_size=2048, dropout=0.7,
+                 topk_ratio=8, lr=1e-4, weight_decay=0.0, batch_size=16,
+                 max_epochs=120, class_threshold=0.25, nms_threshold=0.7,
+                 tiou_thresholds=None, n_classes=None, device="auto",
+                 random_state=None, verbose=0, callbacks=None, warm_start=False):
+        self.lambda_base = lambda_base
+        self.lambda_supp = lambda_supp
+        self.alpha_norm = alpha_norm
+        self.filter_kernel_size = filter_kernel_size
+        self.inference_branch = inference_branch
+        self.n_segments = n_segments
+        self.resampling = resampling
+        self.hidden_size = hidden_size
+        self.dropout = dropout
+        self.topk_ratio = topk_ratio
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.class_threshold = class_threshold
+        self.nms_threshold = nms_threshold
+        self.tiou_thresholds = tiou_thresholds
+        self.n_classes = n_classes
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+
+    def _extra_validation(self):
+        if self.filter_kernel_size % 2 != 1:
+            raise ValueError(
+                f"filter_kernel_size must be odd, got {self.filter_kernel_size}"
+            )
+
+    def _build_module(self, n_features, n_classes):
+        return BaSNetModule(
+            n_features, n_classes, self.hidden_size, self.dropout, self.topk_ratio,
+            filter_kernel_size=self.filter_kernel_size,
+        )
+
+    def _build_criterion(self, n_classes):
+        return BaSNetLoss(self.lambda_base, self.lambda_supp, self.alpha_norm)
+
+    def _localization_scores(self, outputs):
+        branch = "supp" if self.inference_branch == "suppression" else "base"
+        return {
+            "cas": torch.softmax(outputs[f"cas_{branch}"], -1)[..., :-1],
+            "video_scores": outputs[f"score_{branch}"][:, :-1],
+        }
