@@ -9,11 +9,25 @@ from ..nn import (
     CASModule,
     FilterModule,
     foreground_norm_loss,
+    minmax_normalize,
     topk_mean,
     video_bce_loss,
     video_ce_loss,
     video_targets,
 )
+
+
+def branch_localization_scores(outputs, branch="supp"):
+    """Localization inputs from one branch, as the BaS-Net and BackTAL code make them.
+
+    The CAS thresholded for proposals is the branch's raw logits (background column
+    dropped) min-max normalised over time per video (extremes clipped at 0, then to
+    [0, 1]); class probabilities are the branch's softmaxed top-k scores.
+    """
+    return {
+        "cas": minmax_normalize(outputs[f"cas_{branch}"][..., :-1]),
+        "video_scores": outputs[f"score_{branch}"][:, :-1],
+    }
 
 
 def _full_mask(mask):
@@ -128,7 +142,8 @@ class BaSNet(BaseLocalizer):
     lambda_supp : float, default=1.0
         Weight of ``L_supp`` (suppression branch, label ``[y, 0]``).
     alpha_norm : float, default=1e-4
-        Weight α of ``L_norm``, the L1 norm of the foreground weights (paper Eq. 9).
+        Weight of ``L_norm``, the L1 norm of the foreground weights (γ in the
+        paper's Eq. 8; ``alpha`` in the official code).
     filter_kernel_size : int, default=1
         Temporal kernel of the filter module (the official code: 1).
     inference_branch : {'suppression', 'base'}, default='suppression'
@@ -146,7 +161,11 @@ class BaSNet(BaseLocalizer):
     Differences from the paper, following the official code: the filter module uses
     kernel size 1, weight decay is 0, ``L_norm`` is the L1 norm summed over time and
     averaged over videos. The paper trains for 1,500 iterations of 16 videos (about
-    120 epochs of THUMOS14's 200 training videos).
+    120 epochs of THUMOS14's 200 training videos). Detections are cut from the
+    suppression branch's raw logits min-max normalised over time (as the official
+    ``test.py`` does), not from their softmax; ``predict_cas`` returns that
+    normalised CAS. In the paper's Eq. 8 the three weights are called α, β, γ:
+    ``lambda_base`` = α, ``lambda_supp`` = β, ``alpha_norm`` = γ.
 
     Examples
     --------
@@ -218,7 +237,7 @@ class BaSNet(BaseLocalizer):
 
     def _localization_scores(self, outputs):
         branch = "supp" if self.inference_branch == "suppression" else "base"
-        return {
-            "cas": torch.softmax(outputs[f"cas_{branch}"], -1)[..., :-1],
-            "video_scores": outputs[f"score_{branch}"][:, :-1],
-        }
+        return branch_localization_scores(outputs, branch)
+
+    def _postprocess_params(self):
+        return {"normalize": False}  # done per video by branch_localization_scores

@@ -1,0 +1,522 @@
+"""BackTAL: background-click supervised localization (Yang, Qin and Huang, TPAMI).
+
+BaS-Net's two branches (:class:`BaSNetModule`, :class:`BaSNetLoss`) plus what the
+background clicks add: a frame-level cross-entropy at the clicked snippets, the score
+separation loss (Eq. 5–8) and the affinity module (Eq. 9–16: an embedding branch whose
+neighbour similarities modulate the CAS head's temporal convolutions, trained by a
+hard-mined embedding loss).
+"""
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import BACKGROUND
+from ..base import BaseLocalizer, fill_doc
+from ..nn import (
+    EmbeddingModule,
+    click_cross_entropy,
+    topk_mean,
+    topk_sizes,
+)
+from ._basnet import BaSNetLoss, BaSNetModule, _full_mask, branch_localization_scores
+
+#: values outside [-1, 1] used to mask cosine similarities before hard mining
+_ABOVE, _BELOW = 2.0, -2.0
+
+
+# ---------------------------------------------------------------------- losses
+def score_separation_loss(video_logits, cas, labels, background_mask):
+    """Score separation loss (BackTAL Eq. 5–8, as in the official code).
+
+    For each video ``b`` and each class ``c`` of the video, ``p_act`` is the video's
+    top-k mean score of ``c`` and ``p_bg`` the mean score of ``c`` over the
+    background-clicked snippets; the loss is ``CE(softmax([p_act, p_bg]), [1, 0]) =
+    softplus(p_bg - p_act)``, averaged over the video's classes, then over the videos
+    that have at least one background click and one class (the others are skipped).
+
+    Parameters
+    ----------
+    video_logits : torch.Tensor of shape (batch, C)
+        ``p_act``: top-k mean of the base CAS (logits, before any softmax).
+    cas : torch.Tensor of shape (batch, T, C)
+        Base CAS logits of the action classes.
+    labels : torch.Tensor of shape (batch, C)
+        0/1 video labels.
+    background_mask : torch.Tensor of shape (batch, T), bool
+        ``True`` at background-clicked snippets.
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        0 (still differentiable) when no video qualifies.
+
+    Notes
+    -----
+    The paper's Eq. 8, ``-log p̂_act - log(1 - p̂_bg)``, is twice this value
+    (``p̂_bg = 1 - p̂_act``); the code's single cross-entropy term is used, so
+    ``lambda_sep=1`` here equals λ = 0.5 on Eq. 8.
+    """
+    bg = background_mask.to(cas.dtype)
+    n_bg = bg.sum(dim=1)
+    p_bg = (cas * bg.unsqueeze(-1)).sum(dim=1) / n_bg.clamp(min=1).unsqueeze(-1)
+    per_class = F.softplus(p_bg - video_logits)
+    n_labels = labels.sum(dim=1)
+    per_video = (per_class * labels).sum(dim=1) / n_labels.clamp(min=1)
+    valid = ((n_bg > 0) & (n_labels > 0)).to(cas.dtype)
+    return (per_video * valid).sum() / valid.sum().clamp(min=1)
+
+
+def topk_action_weights(cas, labels, ratio=8, mask=None):
+    """Pseudo action snippets: the top-k snippets of each class of the video.
+
+    For every class ``c`` with ``labels[b, c] = 1``, the ``k = max(1, T // ratio)``
+    snippets with the highest ``cas[b, :, c]`` are pseudo action snippets (paper
+    footnote 3: ``b̂_t = 0``). The official code concatenates the index lists of the
+    video's classes, so a snippet in the top-k of two classes counts twice; the
+    returned weight is that multiplicity. No gradient flows through the selection.
+
+    Parameters
+    ----------
+    cas : torch.Tensor of shape (batch, T, C)
+        Scores used for the ranking (the official code: suppression-branch logits).
+    labels : torch.Tensor of shape (batch, C)
+    ratio : int, default=8
+    mask : torch.Tensor of shape (batch, T), bool, optional
+        Valid snippets; ``k`` follows each video's valid length.
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, T), float
+        Number of the video's classes whose top-k contains the snippet.
+    """
+    batch, length, _ = cas.shape
+    cas = cas.detach()
+    if mask is None:
+        k = cas.new_full((batch,), max(1, length // ratio), dtype=torch.long)
+        kmax = max(1, length // ratio)
+    else:
+        k = topk_sizes(mask.sum(dim=1), ratio)
+        cas = cas.masked_fill(~mask.unsqueeze(-1), float("-inf"))
+        kmax = min(int(k.max()), length)
+    index = torch.topk(cas, kmax, dim=1).indices  # (batch, kmax, C)
+    rank = torch.arange(kmax, device=cas.device).view(1, -1, 1)
+    keep = (rank < k.view(-1, 1, 1)) & (labels.unsqueeze(1) > 0)
+    weights = cas.new_zeros(batch, length)
+    return weights.scatter_add_(1, index.reshape(batch, -1), keep.reshape(batch, -1).to(cas.dtype))
+
+
+def _weighted_mean(values, weights):
+    """Per-video mean of ``values`` (batch, T) with weights (batch, T); 0 if none."""
+    return (values * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-12)
+
+
+def affinity_loss(embedding, action_weights, background_mask, tau_same=0.5,
+                  tau_diff=0.1, variant="code"):
+    """Hard-mined embedding loss of the affinity module (BackTAL Eq. 10–13).
+
+    With ``A`` the pseudo action snippets (``action_weights > 0``), ``B`` the
+    background-clicked ones and ``s`` the cosine similarity of their embeddings:
+
+    * ``variant='code'`` (official code, four terms, per video)::
+
+          mean_{a in A} relu(tau_same - min_{a' in A} s(a, a'))
+        + mean_{b in B} relu(tau_same - min_{b' in B} s(b, b'))
+        + mean_{a in A} relu(max_{b in B} s(a, b) - tau_diff)
+        + mean_{b in B} relu(max_{a in A} s(a, b) - tau_diff)
+
+      the means over ``A`` weighted by ``action_weights`` (the multiplicity of a
+      snippet in the concatenated top-k lists);
+    * ``variant='paper'`` (Eq. 10–13, three terms): the single hardest pair of each
+      set, ``relu(tau_same - min_{u != v in A} s)`` + the same over ``B`` +
+      ``relu(max_{a in A, b in B} s - tau_diff)``.
+
+    Terms over an empty set are 0. The per-video sums are averaged over the videos
+    with at least one background click; the others are skipped.
+
+    Parameters
+    ----------
+    embedding : torch.Tensor of shape (batch, T, E)
+        L2-normalised snippet embeddings.
+    action_weights : torch.Tensor of shape (batch, T)
+        From :func:`topk_action_weights`; 0 outside ``A``.
+    background_mask : torch.Tensor of shape (batch, T), bool
+    tau_same, tau_diff : float
+        τ_same (0.5) and τ_diff (0.1).
+    variant : {'code', 'paper'}, default='code'
+
+    Returns
+    -------
+    torch.Tensor, scalar
+    """
+    if variant not in ("code", "paper"):
+        raise ValueError(f"variant must be 'code' or 'paper', got {variant!r}")
+    sim = embedding @ embedding.transpose(1, 2)  # (batch, T, T) cosine of unit vectors
+    act = action_weights > 0
+    bg = background_mask
+    bg_weights = bg.to(sim.dtype)
+    if variant == "code":
+        not_act_col, not_bg_col = ~act.unsqueeze(1), ~bg.unsqueeze(1)
+        act_act = sim.masked_fill(not_act_col, _ABOVE).amin(dim=2)
+        bg_bg = sim.masked_fill(not_bg_col, _ABOVE).amin(dim=2)
+        act_bg = sim.masked_fill(not_bg_col, _BELOW).amax(dim=2)  # rows in A
+        bg_act = sim.masked_fill(not_act_col, _BELOW).amax(dim=2)  # rows in B
+        per_video = (
+            _weighted_mean(F.relu(tau_same - act_act), action_weights)
+            + _weighted_mean(F.relu(tau_same - bg_bg), bg_weights)
+            + _weighted_mean(F.relu(act_bg - tau_diff), action_weights)
+            + _weighted_mean(F.relu(bg_act - tau_diff), bg_weights)
+        )
+    else:
+        length = sim.shape[1]
+        off_diagonal = ~torch.eye(length, dtype=torch.bool, device=sim.device)
+        act_pairs = act.unsqueeze(2) & act.unsqueeze(1) & off_diagonal
+        bg_pairs = bg.unsqueeze(2) & bg.unsqueeze(1) & off_diagonal
+        mixed_pairs = act.unsqueeze(2) & bg.unsqueeze(1)
+        per_video = (
+            F.relu(tau_same - sim.masked_fill(~act_pairs, _ABOVE).amin(dim=(1, 2)))
+            + F.relu(tau_same - sim.masked_fill(~bg_pairs, _ABOVE).amin(dim=(1, 2)))
+            + F.relu(sim.masked_fill(~mixed_pairs, _BELOW).amax(dim=(1, 2)) - tau_diff)
+        )
+    valid = bg.any(dim=1).to(sim.dtype)
+    return (per_video * valid).sum() / valid.sum().clamp(min=1)
+
+
+# --------------------------------------------------------------------- network
+class BackTALModule(BaSNetModule):
+    """BaS-Net's network with BackTAL's affinity module.
+
+    With ``affinity=True`` an :class:`~sktal.nn.EmbeddingModule` embeds the input
+    snippets (``D -> 512 -> embedding_size``, L2-normalised); the cosine similarity of
+    each snippet with its ``n_neighbors`` neighbours modulates both attention
+    convolutions of the CAS head, in both branches (the embedding is computed once,
+    from the unfiltered features, as in the official code).
+
+    Besides BaS-Net's outputs, ``forward`` returns ``topk_base`` (batch, C + 1), the
+    top-k mean of the base CAS *logits* (``p_act`` of the separation loss), and
+    ``embedding`` (batch, T, E) when the affinity module is on.
+
+    Parameters
+    ----------
+    n_features, n_classes, hidden_size : int
+    dropout : float
+    topk_ratio : int
+    affinity : bool, default=True
+    n_neighbors : int, default=3
+        Temporal kernel of the CAS head's two convolutions, i.e. the neighbours
+        ``t - n//2 .. t + n//2`` each snippet attends to.
+    embedding_size : int, default=32
+    embedding_hidden_size : int, default=512
+    """
+
+    def __init__(self, n_features, n_classes, hidden_size, dropout, topk_ratio,
+                 affinity=True, n_neighbors=3, embedding_size=32,
+                 embedding_hidden_size=512):
+        super().__init__(
+            n_features, n_classes, hidden_size, dropout, topk_ratio,
+            kernel_size=n_neighbors, attention=affinity,
+        )
+        self.embedding = (
+            EmbeddingModule(n_features, embedding_hidden_size, embedding_size)
+            if affinity else None
+        )
+
+    def forward(self, x, mask=None):
+        """Features (B, T, D) -> dict of CAS, video scores, weights and embedding."""
+        weights = self.filter(x)
+        embedding = similarity = None
+        if self.embedding is not None:
+            embedding = self.embedding(x)
+            similarity = self.cas_module.conv1.neighbour_similarity(embedding)
+            similarity = torch.cat([similarity, similarity])  # both branches
+        cas_base, cas_supp = self._branches(x, weights, similarity)
+        pool_mask = _full_mask(mask)
+        topk_base = topk_mean(cas_base, self.topk_ratio, pool_mask)
+        outputs = {
+            "cas_base": cas_base,
+            "cas_supp": cas_supp,
+            "topk_base": topk_base,
+            "score_base": torch.softmax(topk_base, -1),
+            "score_supp": torch.softmax(topk_mean(cas_supp, self.topk_ratio, pool_mask), -1),
+            "weights": weights,
+        }
+        if embedding is not None:
+            outputs["embedding"] = embedding
+        return outputs
+
+
+class BackTALLoss(BaSNetLoss):
+    """BaS-Net's loss plus the click terms (BackTAL Eq. 4, official code)::
+
+        L_base + L_supp + alpha_norm L_norm
+            + frame_loss_weight L_frame + lambda_sep L_sep + beta_aff L_aff
+
+    ``L_frame``: :func:`~sktal.nn.click_cross_entropy` of the base CAS at every
+    clicked snippet (background clicks, and action clicks when given);
+    ``L_sep``: :func:`score_separation_loss`; ``L_aff``: :func:`affinity_loss` between
+    the background-clicked snippets and the top-k snippets of the suppression CAS of
+    each video class (0 without the affinity module). A term whose weight is 0 is not
+    computed and reported as 0.
+    """
+
+    def __init__(self, *, alpha_norm=1e-4, video_loss="ce", frame_loss_weight=1.0,
+                 lambda_sep=1.0, beta_aff=0.8, tau_same=0.5, tau_diff=0.1,
+                 affinity_loss="code", topk_ratio=8):
+        super().__init__(alpha_norm=alpha_norm, video_loss=video_loss)
+        self.frame_loss_weight = frame_loss_weight
+        self.lambda_sep = lambda_sep
+        self.beta_aff = beta_aff
+        self.tau_same = tau_same
+        self.tau_diff = tau_diff
+        self.affinity_loss = affinity_loss
+        self.topk_ratio = topk_ratio
+
+    def forward(self, outputs, targets):
+        terms = super().forward(outputs, targets)
+        labels = targets["labels"]
+        click_labels = targets["click_labels"]
+        cas_base = outputs["cas_base"]
+        background = click_labels == cas_base.shape[-1] - 1
+        zero = cas_base.new_zeros(())
+        terms["loss_frame"] = (
+            click_cross_entropy(cas_base, click_labels)
+            if self.frame_loss_weight > 0 else zero
+        )
+        terms["loss_sep"] = (
+            score_separation_loss(
+                outputs["topk_base"][:, :-1], cas_base[..., :-1], labels, background
+            )
+            if self.lambda_sep > 0 else zero
+        )
+        if self.beta_aff > 0 and "embedding" in outputs:
+            action_weights = topk_action_weights(
+                outputs["cas_supp"][..., :-1], labels, self.topk_ratio,
+                _full_mask(targets.get("mask")),
+            )
+            terms["loss_aff"] = affinity_loss(
+                outputs["embedding"], action_weights, background,
+                self.tau_same, self.tau_diff, self.affinity_loss,
+            )
+        else:
+            terms["loss_aff"] = zero
+        terms["loss"] = (
+            terms["loss"]
+            + self.frame_loss_weight * terms["loss_frame"]
+            + self.lambda_sep * terms["loss_sep"]
+            + self.beta_aff * terms["loss_aff"]
+        )
+        return terms
+
+
+# ------------------------------------------------------------------- estimator
+@fill_doc
+class BackTAL(BaseLocalizer):
+    """Background-click supervised temporal action localization.
+
+    Learns from video-level labels and *background clicks*: one click on a random
+    snippet of each background stretch (``[t, -1]`` rows of ``clicks``; action clicks
+    ``[t, c]`` are used too when given). Built on BaS-Net (filter module, base and
+    suppression branches, top-k pooling, proposal generation), it adds the
+    cross-entropy of the base CAS at the clicked snippets, the score separation loss
+    and the affinity module. Defaults follow the official code (Yang, Qin and Huang,
+    TPAMI; THUMOS14 configuration).
+
+    Parameters
+    ----------
+    frame_loss_weight : float, default=1.0
+        Weight of ``L_frame``, the cross-entropy (softmax over C + 1) of the base CAS
+        at the clicked snippets (paper Eq. 3). 0 disables it.
+    lambda_sep : float, default=1.0
+        Weight λ of the score separation loss ``L_sep`` (Eq. 5–8). 0 disables it.
+    beta_aff : float, default=0.8
+        Weight β of the affinity (embedding) loss ``L_aff`` (Eq. 10–13). 0 keeps the
+        affinity module's attention convolutions but does not train the embedding.
+    tau_same : float, default=0.5
+        Threshold τ_same: least cosine similarity wanted between two action, or two
+        background, embeddings.
+    tau_diff : float, default=0.1
+        Threshold τ_diff: most cosine similarity allowed between an action and a
+        background embedding.
+    affinity : bool, default=True
+        Use the affinity module: a 2-layer embedding branch and attention
+        convolutions (each neighbour weighted by its embedding's cosine similarity)
+        in place of the CAS head's temporal convolutions. ``False`` gives BaS-Net's
+        plain convolutions and no ``L_aff``.
+    n_neighbors : int, default=3
+        Number h of neighbours each snippet attends to in the affinity module, i.e.
+        the (odd) kernel size of the CAS head's two temporal convolutions (paper
+        Table 9: 3, 5, 7, 9). Also the kernel of the plain convolutions when
+        ``affinity=False``.
+    embedding_size : int, default=32
+        D_emb, width of the L2-normalised embedding.
+    affinity_loss : {'code', 'paper'}, default='code'
+        ``'code'``: the official code's four row-wise hard-mined hinge terms (action
+        and background compactness, action→background and background→action
+        separation), each averaged over its snippets. ``'paper'``: Eq. 10–13, three
+        hinge terms on the single hardest pair of each kind.
+    video_loss : {'ce', 'bce'}, default='ce'
+        Video-level loss of both branches: cross-entropy with normalised soft
+        targets (BackTAL's code and Eq. 2) or BaS-Net's binary cross-entropy
+        averaged over classes (about C + 1 times weaker against the click terms).
+    alpha_norm : float, default=1e-4
+        Weight of BaS-Net's ``L_norm`` (L1 norm of the foreground weights).
+%(common_parameters)s
+    Attributes
+    ----------
+%(common_attributes)s
+    See Also
+    --------
+    BaSNet : The same network trained from video labels only.
+    sktal.datasets.simulate_clicks : Background clicks for data without human clicks.
+
+    Notes
+    -----
+    The ablations of the paper are parameter settings (Table 7; THUMOS14
+    mAP@0.5 in the paper):
+
+    ===================================  ================================================  =====
+    row                                  parameters                                        mAP
+    ===================================  ================================================  =====
+    baseline (BaS-Net, interpolation)    ``frame_loss_weight=0, lambda_sep=0,``            28.6
+                                         ``affinity=False`` (clicks not needed)
+    + background click                   ``lambda_sep=0, affinity=False``                  35.0
+    + score separation                   ``affinity=False``                                35.6
+    + affinity module                    ``lambda_sep=0``                                  35.8
+    full BackTAL                         defaults                                          36.3
+    affinity module without ``L_aff``    ``lambda_sep=0, beta_aff=0``                      35.1
+    ===================================  ================================================  =====
+
+    Table 6 (action clicks): pass clicks with class labels, e.g.
+    ``simulate_clicks(..., kind="action")`` with ``lambda_sep=0, affinity=False``
+    (baseline + action click) or ``kind="both"`` (action and background clicks).
+
+    Differences from the paper, following the official code: 40 epochs (paper: 100);
+    ``L_sep`` is one cross-entropy term (Eq. 8 counts it twice, see
+    :func:`score_separation_loss`); ``L_aff`` has four hinge terms averaged over
+    snippets (``affinity_loss``); the video loss is BaS-Net's two branches with
+    cross-entropy. Pseudo action snippets are the top-k of the suppression CAS of
+    each video class; ``L_frame`` and ``L_sep`` use the base CAS. Videos without
+    background clicks are allowed: they are skipped by ``L_sep`` and ``L_aff``.
+    Detections come from the suppression branch: its CAS *logits*, min-max
+    normalised over time per class (clipped to [0, 1]; that is what
+    :meth:`predict_cas` returns), thresholded as in BaS-Net; video probabilities are
+    the softmax of its top-k means. The official THUMOS14 post-processing also
+    proposes segments from the magnitude of the first-layer features and resizes
+    the CAS to the frame count; neither is replicated.
+
+    Examples
+    --------
+    >>> from sktal import BackTAL
+    >>> from sktal.datasets import make_temporal_actions, simulate_clicks
+    >>> data = make_temporal_actions(n_videos=8, random_state=0)
+    >>> clicks = simulate_clicks(data.segments, data.lengths, kind="background",
+    ...                          random_state=0)
+    >>> est = BackTAL(n_segments=64, hidden_size=16, max_epochs=2, random_state=0)
+    >>> est = est.fit(data.X, data.y, clicks=clicks)
+    >>> detections = est.predict(data.X[:2])   # [start, end, class, score] per row
+    >>> detections[0].shape[1]
+    4
+    """
+
+    _loss_names = ("loss_base", "loss_supp", "loss_norm", "loss_frame", "loss_sep",
+                   "loss_aff")
+
+    _parameter_constraints = {
+        "frame_loss_weight": dict(kind=numbers.Real, low=0),
+        "lambda_sep": dict(kind=numbers.Real, low=0),
+        "beta_aff": dict(kind=numbers.Real, low=0),
+        "tau_same": dict(kind=numbers.Real, low=-1, high=1),
+        "tau_diff": dict(kind=numbers.Real, low=-1, high=1),
+        "affinity": dict(kind=(bool, np.bool_)),
+        "n_neighbors": dict(kind=numbers.Integral, low=1),
+        "embedding_size": dict(kind=numbers.Integral, low=1),
+        "affinity_loss": dict(kind=None, options=("code", "paper")),
+        "video_loss": dict(kind=None, options=("ce", "bce")),
+        "alpha_norm": dict(kind=numbers.Real, low=0),
+    }
+
+    def __init__(self, *, frame_loss_weight=1.0, lambda_sep=1.0, beta_aff=0.8,
+                 tau_same=0.5, tau_diff=0.1, affinity=True, n_neighbors=3,
+                 embedding_size=32, affinity_loss="code", video_loss="ce",
+                 alpha_norm=1e-4, n_segments=750, resampling="interpolate",
+                 hidden_size=2048, dropout=0.7, topk_ratio=8, lr=1e-4,
+                 weight_decay=5e-4, batch_size=16, max_epochs=40,
+                 class_threshold=0.25, nms_threshold=0.55, tiou_thresholds=None,
+                 n_classes=None, device="auto", random_state=None, verbose=0,
+                 callbacks=None, warm_start=False):
+        self.frame_loss_weight = frame_loss_weight
+        self.lambda_sep = lambda_sep
+        self.beta_aff = beta_aff
+        self.tau_same = tau_same
+        self.tau_diff = tau_diff
+        self.affinity = affinity
+        self.n_neighbors = n_neighbors
+        self.embedding_size = embedding_size
+        self.affinity_loss = affinity_loss
+        self.video_loss = video_loss
+        self.alpha_norm = alpha_norm
+        self.n_segments = n_segments
+        self.resampling = resampling
+        self.hidden_size = hidden_size
+        self.dropout = dropout
+        self.topk_ratio = topk_ratio
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.class_threshold = class_threshold
+        self.nms_threshold = nms_threshold
+        self.tiou_thresholds = tiou_thresholds
+        self.n_classes = n_classes
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+
+    def _extra_validation(self):
+        if self.n_neighbors % 2 != 1:
+            raise ValueError(f"n_neighbors must be odd, got {self.n_neighbors}")
+
+    def _uses_background_clicks(self):
+        return self.lambda_sep > 0 or (self.affinity and self.beta_aff > 0)
+
+    def _check_fit_clicks(self, clicks, labels):
+        has_background = any(np.any(c[:, 1] == BACKGROUND) for c in clicks)
+        if has_background:
+            return
+        has_action = any(np.any(c[:, 1] != BACKGROUND) for c in clicks)
+        needs_clicks = self.frame_loss_weight > 0 and not has_action
+        if self._uses_background_clicks() or needs_clicks:
+            raise ValueError(
+                "BackTAL learns from background clicks, but clicks contains no "
+                "background click (label -1) in any training video. Annotate one "
+                "snippet per background stretch, or simulate them from ground-truth "
+                "segments: sktal.datasets.simulate_clicks(segments, lengths, "
+                "kind='background'). (The BaS-Net baseline, frame_loss_weight=0, "
+                "lambda_sep=0, affinity=False, needs no clicks.)"
+            )
+
+    def _build_module(self, n_features, n_classes):
+        return BackTALModule(
+            n_features, n_classes, self.hidden_size, self.dropout, self.topk_ratio,
+            affinity=bool(self.affinity), n_neighbors=self.n_neighbors,
+            embedding_size=self.embedding_size,
+        )
+
+    def _build_criterion(self, n_classes):
+        return BackTALLoss(
+            alpha_norm=self.alpha_norm, video_loss=self.video_loss,
+            frame_loss_weight=self.frame_loss_weight, lambda_sep=self.lambda_sep,
+            beta_aff=self.beta_aff, tau_same=self.tau_same, tau_diff=self.tau_diff,
+            affinity_loss=self.affinity_loss, topk_ratio=self.topk_ratio,
+        )
+
+    def _localization_scores(self, outputs):
+        # the official code thresholds the min-max normalised suppression-branch
+        # logits (not their softmax), like BaS-Net
+        return branch_localization_scores(outputs, "supp")
+
+    def _postprocess_params(self):
+        return {"normalize": False}  # done per video by branch_localization_scores
