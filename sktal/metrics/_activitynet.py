@@ -80,6 +80,7 @@ def evaluate_activitynet_json(
             the order of ``"activity_list"`` (then of first appearance in the
             annotations for labels missing from it).
         tiou_thresholds : ndarray of shape (n_thresholds,)
+            The thresholds, as given.
         average_mAP : float
             Mean of ``mAP``.
 

@@ -441,6 +441,7 @@ def detection_map(
         classes : ndarray of shape (n_gt_classes,)
             The classes averaged: those with at least one ground truth, ascending.
         tiou_thresholds : ndarray of shape (n_thresholds,)
+            The thresholds, as given.
         average_mAP : float
             Mean of ``mAP`` over the thresholds.
 
