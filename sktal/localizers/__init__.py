@@ -1,5 +1,6 @@
 """The temporal action localizers: one estimator per paper."""
 from ._backtal import BackTAL
 from ._basnet import BaSNet
+from ._ten import TEN
 
-__all__ = ["BaSNet", "BackTAL"]
+__all__ = ["BaSNet", "BackTAL", "TEN"]

@@ -1,0 +1,759 @@
+"""TEN + BGES: "Forcing the whole video as background" (adversarial WTAL).
+
+The paper's equations were lost in the text we have; what follows is the team's
+reconstruction (``docs/methods/ten.rst`` says exactly which parts are reconstructed).
+
+* Network (Eq. 1-3): two streams (RGB, flow), each ``ReLU(Conv1d(D_s, hidden, 3))``, a
+  classifier (``C + 1`` logits per snippet) and an attention head
+  ``sigmoid(Conv1d(hidden, 1, 1))``; late fusion of the logits ``S`` and attentions ``A``.
+* Video losses (Eq. 4-5): attention-weighted temporal means of the snippet scores
+  (softmax probabilities by default, or logits) for the foreground (weights ``A``)
+  and the background (weights ``1 - A``); cross-entropy against ``[y, 0]`` and
+  against "background".
+* BGES (Eq. 11-13): the background pooling's normaliser ``sum(1 - A)`` becomes ``T``;
+  the other strategies of the paper's comparison (GRL, BVL) are options.
+* TEN (Eq. 6-7): a temporal continuity branch on a chunk-resampled copy of the video,
+  tied to the base branch by ``L_att`` (smoothed attentions) and ``L_kl`` (snippet CAS).
+"""
+import math
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skorch.callbacks import LRScheduler
+from torch import nn
+
+from ..base import BaseLocalizer, fill_doc
+from ..nn import masked_mean, video_targets
+
+#: thresholds on the min-max normalised localization score (Eq. 14)
+DEFAULT_LOCALIZATION_THRESHOLDS = np.arange(1, 10) / 10
+
+BACKGROUND_STRATEGIES = ("bges", "bges_exact", "bvl", "bvl+bges", "grl", "none")
+
+_EPS = 1e-6
+
+
+# --------------------------------------------------------------- chunk sampling
+def chunk_sample_indices(length, interval, *, lengths=None, batch_size=None,
+                         generator=None, device=None):
+    """Indices of the temporal continuity branch's input (TEN, Sec. 3.1).
+
+    The time axis is split into consecutive chunks of ``interval`` snippets; one
+    snippet is drawn uniformly inside each chunk and repeated over the whole chunk, so
+    the output has the input's length and each chunk reads one source snippet.
+
+    Parameters
+    ----------
+    length : int
+        Length ``T`` of the (padded) time axis.
+    interval : int
+        Chunk size (the paper's sampling interval, 4).
+    lengths : torch.Tensor of shape (batch,), optional
+        Valid length of each video of a padded batch: a video's last chunk draws only
+        from its valid snippets, and chunks past its end read its last snippet
+        (they are padding, masked by the losses).
+    batch_size : int, optional
+        Number of rows when ``lengths`` is not given (default 1).
+    generator : torch.Generator, optional
+        Source of randomness; the same seed gives the same indices.
+    device : torch.device, optional
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, length), long
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sktal.localizers._ten import chunk_sample_indices
+    >>> g = torch.Generator().manual_seed(0)
+    >>> idx = chunk_sample_indices(10, 4, generator=g)
+    >>> idx.shape, bool((idx[0, :4] == idx[0, 0]).all()), bool(idx[0, 8] >= 8)
+    (torch.Size([1, 10]), True, True)
+    """
+    if interval < 1:
+        raise ValueError(f"interval must be >= 1, got {interval}")
+    if device is None:
+        device = generator.device if generator is not None else "cpu"
+    if lengths is None:
+        lengths = torch.full((batch_size or 1,), length, dtype=torch.long)
+    lengths = lengths.to(device="cpu" if generator is None else generator.device,
+                         dtype=torch.long).clamp(min=1)
+    n_chunks = -(-length // interval)
+    starts = torch.arange(n_chunks, device=lengths.device) * interval  # (n_chunks,)
+    # snippets each chunk may draw from: interval, fewer in a video's last chunk
+    sizes = (lengths.unsqueeze(1) - starts).clamp(min=1, max=interval)
+    u = torch.rand(sizes.shape, generator=generator, device=lengths.device,
+                   dtype=torch.float64)
+    picks = starts + torch.minimum((u * sizes).long(), sizes - 1)
+    # chunks wholly past a video's end: read its last valid snippet (masked later)
+    picks = torch.minimum(picks, lengths.unsqueeze(1) - 1)
+    indices = picks.repeat_interleave(interval, dim=1)[:, :length]
+    return indices.to(device)
+
+
+def chunk_sample(x, interval, *, mask=None, generator=None):
+    """Temporal continuity branch input: ``x`` read at :func:`chunk_sample_indices`.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (batch, T, D)
+    interval : int
+    mask : torch.Tensor of shape (batch, T), bool, optional
+    generator : torch.Generator, optional
+
+    Returns
+    -------
+    x_tcb : torch.Tensor of shape (batch, T, D)
+    indices : torch.Tensor of shape (batch, T), long
+    """
+    batch, length, width = x.shape
+    lengths = mask.sum(dim=1) if mask is not None else None
+    # without a generator, the draw uses torch's global CPU generator (seeded by
+    # ``fit``): the same numbers whatever the device
+    indices = chunk_sample_indices(
+        length, interval, lengths=lengths, batch_size=batch, generator=generator
+    ).to(x.device)
+    x_tcb = torch.gather(x, 1, indices.unsqueeze(-1).expand(batch, length, width))
+    return x_tcb, indices
+
+
+# ------------------------------------------------------------- pooling / BGES
+class _GradientReversal(torch.autograd.Function):
+    """Identity forward, negated gradient backward (Ganin & Lempitsky, 2015)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class _ExactBGESPooling(torch.autograd.Function):
+    """Background pooling ``z = sum_t (1-A_t) s_t / sum_t (1-A_t)`` with BGES' backward.
+
+    The forward pass is the ordinary one; the gradient to ``A_t`` is
+    ``-g . s_t / sum(1-A)`` instead of ``-g . (s_t - z) / sum(1-A)`` (paper Eq. 12: the
+    difference ``s_t - z`` becomes ``s_t``). The gradient to ``s_t`` is unchanged.
+    """
+
+    @staticmethod
+    def forward(ctx, cas, attention, valid):
+        weights = (1.0 - attention) * valid
+        norm = weights.sum(dim=1).clamp(min=_EPS)  # (batch,)
+        pooled = (weights.unsqueeze(-1) * cas).sum(dim=1) / norm.unsqueeze(-1)
+        ctx.save_for_backward(cas, weights, valid, norm)
+        return pooled
+
+    @staticmethod
+    def backward(ctx, grad):
+        cas, weights, valid, norm = ctx.saved_tensors
+        scale = (1.0 / norm).unsqueeze(-1)  # (batch, 1)
+        grad_cas = None
+        grad_attention = None
+        if ctx.needs_input_grad[0]:
+            grad_cas = (weights * scale).unsqueeze(-1) * grad.unsqueeze(1)
+        if ctx.needs_input_grad[1]:
+            grad_attention = -(cas * grad.unsqueeze(1)).sum(-1) * valid * scale
+        return grad_cas, grad_attention, None
+
+
+def attention_pool(cas, weights, mask=None, normalizer=None):
+    """Weighted temporal mean ``sum_t w_t s_t / N`` of the snippet logits (Eq. 4).
+
+    Parameters
+    ----------
+    cas : torch.Tensor of shape (batch, T, K)
+    weights : torch.Tensor of shape (batch, T)
+        ``A`` for the foreground, ``1 - A`` for the background.
+    mask : torch.Tensor of shape (batch, T), bool, optional
+    normalizer : torch.Tensor of shape (batch,), optional
+        ``N``; default ``sum_t w_t`` over valid snippets. BGES passes the length ``T``.
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, K)
+    """
+    if mask is not None:
+        weights = weights * mask.to(weights.dtype)
+    if normalizer is None:
+        normalizer = weights.sum(dim=1)
+    pooled = (weights.unsqueeze(-1) * cas).sum(dim=1)
+    return pooled / normalizer.clamp(min=_EPS).unsqueeze(-1)
+
+
+def background_pool(cas, attention, mask=None, strategy="bges"):
+    """Pooled background scores ``z`` under a background strategy.
+
+    With ``g = dL/dz`` and ``s_t`` the snippet scores (logits or probabilities):
+
+    * ``'none'``, ``'bvl'``: ``z = sum (1-A_t) s_t / sum (1-A_t)`` (Eq. 4), so
+      ``dL/dA_t = -g . (s_t - z) / sum (1-A)``.
+    * ``'bges'``, ``'bvl+bges'``: normaliser ``T`` (number of valid snippets) instead
+      of ``sum (1-A_t)`` (Eq. 13), so ``dL/dA_t = -g . s_t / T``.
+    * ``'bges_exact'``: the ``'none'`` forward with ``dL/dA_t = -g . s_t / sum(1-A)``.
+    * ``'grl'``: the ``'none'`` forward; the gradient to ``A`` is reversed.
+
+    Parameters
+    ----------
+    cas : torch.Tensor of shape (batch, T, C + 1)
+        Snippet scores ``s_t`` (:func:`snippet_scores`).
+    attention : torch.Tensor of shape (batch, T)
+        ``A`` in (0, 1).
+    mask : torch.Tensor of shape (batch, T), bool, optional
+    strategy : str, default='bges'
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, C + 1)
+    """
+    if strategy not in BACKGROUND_STRATEGIES:
+        raise ValueError(
+            f"unknown background_strategy {strategy!r}; expected one of "
+            f"{BACKGROUND_STRATEGIES}"
+        )
+    if strategy == "bges_exact":
+        valid = (
+            torch.ones_like(attention) if mask is None else mask.to(attention.dtype)
+        )
+        return _ExactBGESPooling.apply(cas, attention, valid)
+    if strategy == "grl":
+        attention = _GradientReversal.apply(attention)
+    normalizer = None
+    if strategy in ("bges", "bvl+bges"):
+        if mask is None:
+            normalizer = attention.new_full((attention.shape[0],), attention.shape[1])
+        else:
+            normalizer = mask.sum(dim=1).to(attention.dtype)
+    return attention_pool(cas, 1.0 - attention, mask, normalizer)
+
+
+# ----------------------------------------------------------------- loss terms
+SCORE_POOLINGS = ("logits", "probabilities")
+
+
+def snippet_scores(cas, score_pooling="probabilities"):
+    """The per-snippet scores ``s_t`` that Eq. 4 pools: the softmax of the logits over
+    the ``C + 1`` classes (``'probabilities'``) or the logits themselves."""
+    return cas if score_pooling == "logits" else torch.softmax(cas, dim=-1)
+
+
+def video_log_probabilities(pooled, score_pooling="probabilities"):
+    """Log video probabilities from pooled scores: ``log_softmax`` of pooled logits, or
+    the log of pooled probabilities."""
+    if score_pooling == "logits":
+        return F.log_softmax(pooled, dim=-1)
+    return torch.log(pooled.clamp(min=_EPS))
+
+
+def foreground_loss(log_probabilities, labels):
+    """``L_fg = -sum_c y_c log p_fg,c`` with target ``[y, 0]`` normalised (Eq. 5).
+
+    Parameters
+    ----------
+    log_probabilities : torch.Tensor of shape (batch, C + 1)
+        ``log p_fg`` of the foreground-pooled video (:func:`video_log_probabilities`).
+    labels : torch.Tensor of shape (batch, C)
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        Mean over videos; a video without any label contributes 0.
+    """
+    target = video_targets(labels.to(log_probabilities.dtype), 0)
+    return -(target * log_probabilities).sum(dim=-1).mean()
+
+
+def background_loss(log_probabilities):
+    """``L_bg = -log p_bg,C``: the background-pooled video is background (Eq. 5).
+
+    Parameters
+    ----------
+    log_probabilities : torch.Tensor of shape (batch, C + 1)
+        ``log p_bg`` of the background-pooled video.
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        Mean over videos.
+    """
+    return -log_probabilities[:, -1].mean()
+
+
+def snippet_background_loss(cas, mask=None):
+    """BVL (Eq. 10): every snippet's CAS classified as background.
+
+    Parameters
+    ----------
+    cas : torch.Tensor of shape (batch, T, C + 1)
+    mask : torch.Tensor of shape (batch, T), bool, optional
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        Cross-entropy with label ``C``, mean over valid snippets, then videos.
+    """
+    per_snippet = -F.log_softmax(cas, dim=-1)[..., -1]
+    return masked_mean(per_snippet, mask).mean()
+
+
+def gaussian_smooth(values, sigma, mask=None):
+    """Gaussian smoothing along time, ``G`` of Eq. 6.
+
+    A normalised kernel of standard deviation ``sigma`` truncated at
+    ``ceil(3 sigma)``; at the ends of a video (and next to padding) the weights are
+    renormalised over the valid neighbours. ``sigma = 0`` returns ``values``.
+
+    Parameters
+    ----------
+    values : torch.Tensor of shape (batch, T)
+    sigma : float
+    mask : torch.Tensor of shape (batch, T), bool, optional
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, T)
+    """
+    if sigma <= 0:
+        return values
+    radius = int(math.ceil(3 * sigma))
+    offsets = torch.arange(-radius, radius + 1, dtype=values.dtype, device=values.device)
+    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2).view(1, 1, -1)
+    valid = (
+        torch.ones_like(values) if mask is None else mask.to(values.dtype)
+    ).unsqueeze(1)
+    num = F.conv1d((values.unsqueeze(1) * valid), kernel, padding=radius)
+    den = F.conv1d(valid, kernel, padding=radius)
+    return (num / den.clamp(min=_EPS)).squeeze(1)
+
+
+def attention_consistency_loss(attention, attention_tcb, sigma=1.0, mask=None):
+    """``L_att = mean_t |G(A)_t - G(A')_t|`` between the two branches (Eq. 6).
+
+    Parameters
+    ----------
+    attention, attention_tcb : torch.Tensor of shape (batch, T)
+    sigma : float, default=1.0
+        Standard deviation of ``G`` in snippets.
+    mask : torch.Tensor of shape (batch, T), bool, optional
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        Mean over valid snippets, then videos.
+    """
+    diff = (
+        gaussian_smooth(attention, sigma, mask) - gaussian_smooth(attention_tcb, sigma, mask)
+    ).abs()
+    return masked_mean(diff, mask).mean()
+
+
+def snippet_kl_loss(cas, cas_tcb, mask=None):
+    """``L_kl = KL(softmax(S_t) || softmax(S'_t))`` per snippet (Eq. 7).
+
+    Both branches receive gradients (mutual learning).
+
+    Parameters
+    ----------
+    cas, cas_tcb : torch.Tensor of shape (batch, T, C + 1)
+        Logits of the base and the temporal continuity branch.
+    mask : torch.Tensor of shape (batch, T), bool, optional
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        Sum over classes, mean over valid snippets, then videos.
+    """
+    log_p = F.log_softmax(cas, dim=-1)
+    log_q = F.log_softmax(cas_tcb, dim=-1)
+    per_snippet = (log_p.exp() * (log_p - log_q)).sum(dim=-1)
+    return masked_mean(per_snippet, mask).mean()
+
+
+# -------------------------------------------------------------------- network
+class _Stream(nn.Module):
+    """One modality: ``ReLU(Conv1d(D_s, hidden, 3))``, classifier and attention head."""
+
+    def __init__(self, n_features, hidden_size, n_outputs, dropout):
+        super().__init__()
+        self.embedding = nn.Conv1d(n_features, hidden_size, 3, padding=1)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Conv1d(hidden_size, n_outputs, 1)
+        self.attention = nn.Conv1d(hidden_size, 1, 1)
+
+    def forward(self, x):
+        """``x`` (batch, T, D_s) -> logits (batch, T, C + 1), attention (batch, T)."""
+        h = self.dropout(F.relu(self.embedding(x.transpose(1, 2))))
+        cas = self.classifier(h).transpose(1, 2)
+        attention = torch.sigmoid(self.attention(h)).squeeze(1)
+        return cas, attention
+
+
+class TENModule(nn.Module):
+    """Two-stream network of TEN with the temporal continuity branch.
+
+    In training (and with ``tcb=True``) the batch is run twice through the same
+    weights: as it is (base branch) and chunk-resampled (temporal continuity branch).
+    At inference only the base branch runs.
+
+    Parameters
+    ----------
+    n_rgb_features, n_flow_features, n_classes, hidden_size : int
+    dropout : float
+    rgb_weight : float, default=0.5
+        Late fusion: ``S = w S_rgb + (1 - w) S_flow``, same for ``A``.
+    interval : int, default=4
+    tcb : bool, default=True
+    score_pooling : {'probabilities', 'logits'}, default='probabilities'
+        What the attention pooling averages (see :func:`snippet_scores`).
+    """
+
+    def __init__(self, n_rgb_features, n_flow_features, n_classes, hidden_size,
+                 dropout, rgb_weight=0.5, interval=4, tcb=True,
+                 score_pooling="probabilities"):
+        super().__init__()
+        self.n_rgb_features = n_rgb_features
+        self.score_pooling = score_pooling
+        self.rgb_weight = rgb_weight
+        self.interval = interval
+        self.tcb = tcb
+        self.rgb = _Stream(n_rgb_features, hidden_size, n_classes + 1, dropout)
+        self.flow = _Stream(n_flow_features, hidden_size, n_classes + 1, dropout)
+
+    def _fused(self, x):
+        cas_rgb, att_rgb = self.rgb(x[..., : self.n_rgb_features])
+        cas_flow, att_flow = self.flow(x[..., self.n_rgb_features :])
+        w = self.rgb_weight
+        return w * cas_rgb + (1 - w) * cas_flow, w * att_rgb + (1 - w) * att_flow
+
+    def forward(self, x, mask=None):
+        """Features (B, T, D) -> dict of fused logits ``cas``, ``attention``,
+        ``video_log_probabilities`` (foreground pooling, Eq. 4) and, in training,
+        ``cas_tcb`` and ``attention_tcb``."""
+        batch = x.shape[0]
+        with_tcb = self.training and self.tcb
+        if with_tcb:
+            x_tcb, _ = chunk_sample(x, self.interval, mask=mask)
+            x = torch.cat([x, x_tcb])
+        cas, attention = self._fused(x)
+        if mask is not None:
+            attention = attention * mask.to(attention.dtype).repeat(cas.shape[0] // batch, 1)
+        outputs = {"cas": cas[:batch], "attention": attention[:batch]}
+        if with_tcb:
+            outputs["cas_tcb"] = cas[batch:]
+            outputs["attention_tcb"] = attention[batch:]
+        pooled = attention_pool(
+            snippet_scores(outputs["cas"], self.score_pooling), outputs["attention"], mask
+        )
+        outputs["video_log_probabilities"] = video_log_probabilities(
+            pooled, self.score_pooling
+        )
+        return outputs
+
+
+class TENLoss(nn.Module):
+    """``L_fg + alpha_bg L_bg + lambda_att L_att + lambda_kl L_kl (+ lambda_bvl L_bvl)``.
+
+    Eq. 8 with the background strategy of Sec. 3.2 (see :func:`background_pool`);
+    ``L_bvl`` (Eq. 10) is added only for ``'bvl'`` and ``'bvl+bges'``. Terms that are
+    switched off are returned as 0.
+    """
+
+    def __init__(self, background_strategy="bges", alpha_bg=0.1, lambda_att=0.5,
+                 lambda_kl=0.1, lambda_bvl=0.1, smoothing_sigma=1.0,
+                 score_pooling="probabilities"):
+        super().__init__()
+        self.score_pooling = score_pooling
+        self.background_strategy = background_strategy
+        self.alpha_bg = alpha_bg
+        self.lambda_att = lambda_att
+        self.lambda_kl = lambda_kl
+        self.lambda_bvl = lambda_bvl
+        self.smoothing_sigma = smoothing_sigma
+
+    def forward(self, outputs, targets):
+        mask = targets.get("mask")
+        if mask is not None and bool(mask.all()):
+            mask = None
+        cas, attention = outputs["cas"], outputs["attention"]
+        zero = cas.sum() * 0.0
+        pooled_bg = background_pool(
+            snippet_scores(cas, self.score_pooling), attention, mask,
+            self.background_strategy,
+        )
+        terms = {
+            "loss_fg": foreground_loss(
+                outputs["video_log_probabilities"], targets["labels"]
+            ),
+            "loss_bg": background_loss(
+                video_log_probabilities(pooled_bg, self.score_pooling)
+            ),
+            "loss_bvl": zero,
+            "loss_att": zero,
+            "loss_kl": zero,
+        }
+        if self.background_strategy.startswith("bvl"):
+            terms["loss_bvl"] = snippet_background_loss(cas, mask)
+        if "cas_tcb" in outputs:
+            terms["loss_att"] = attention_consistency_loss(
+                attention, outputs["attention_tcb"], self.smoothing_sigma, mask
+            )
+            terms["loss_kl"] = snippet_kl_loss(cas, outputs["cas_tcb"], mask)
+        terms["loss"] = (
+            terms["loss_fg"]
+            + self.alpha_bg * terms["loss_bg"]
+            + self.lambda_bvl * terms["loss_bvl"]
+            + self.lambda_att * terms["loss_att"]
+            + self.lambda_kl * terms["loss_kl"]
+        )
+        return terms
+
+
+# ------------------------------------------------------------------ estimator
+def _without_parameter_doc(doc, name):
+    """Drop the entry ``name`` from a numpydoc parameter list."""
+    lines = doc.splitlines(keepends=True)
+    out, skipping = [], False
+    for line in lines:
+        if line.startswith(f"    {name} :"):
+            skipping = True
+            continue
+        if skipping and line.startswith("    ") and not line.startswith("        "):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
+@fill_doc
+class TEN(BaseLocalizer):
+    """Temporal Enhancement Network with the background gradient enhancement strategy.
+
+    Learns from video-level labels only. Two streams (RGB and flow halves of the
+    features) each embed the snippets with one temporal convolution and predict
+    ``C + 1`` class logits and a foreground attention ``A`` per snippet; both are fused
+    late. A video is classified twice: by attention-weighted pooling (foreground,
+    weights ``A``, target: its classes) and by background pooling (weights ``1 - A``,
+    target: background). BGES changes the background pooling so that every snippet
+    is pushed towards background by the same extra gradient, an adversary that the
+    foreground loss must overcome. The temporal continuity branch runs the same
+    network on a chunk-resampled copy of the video and ties both branches with
+    attention and CAS consistency losses. Paper: "Forcing the Whole Video as
+    Background: An Adversarial Learning Strategy for Weakly Temporal Action
+    Localization". Its equations were lost from our copy and are reconstructed; see
+    the Notes and ``docs/methods/ten.rst``.
+
+    Parameters
+    ----------
+    background_strategy : {'bges', 'bges_exact', 'bvl', 'bvl+bges', 'grl', 'none'}, \
+default='bges'
+        How ``L_bg`` acts on the attention (Sec. 3.2, Tables 3-4). ``'none'``: plain
+        Eq. 4, background normaliser ``sum_t (1 - A_t)``. ``'bges'``: BGES as the paper
+        implements it, normaliser ``T`` (Eq. 13). ``'bges_exact'``: the plain forward
+        pass, backward changed from ``-g.(s_t - z)/N`` to ``-g.s_t/N`` (Eq. 12;
+        identical to ``'bges'`` with ``score_pooling='probabilities'``). ``'grl'``: the
+        gradient of ``L_bg`` to ``A`` reversed. ``'bvl'``: plain Eq. 4 plus ``L_bvl``
+        (Eq. 10, every snippet classified as background); ``'bvl+bges'``: both.
+    tcb : bool, default=True
+        Train with the temporal continuity branch (TEN). ``False`` is the base branch
+        alone ("BL" in Table 3).
+    alpha_bg : float, default=0.1
+        Weight α of ``L_bg`` (paper: 0.1 for THUMOS14, 0.02 for ActivityNet1.2).
+    lambda_att : float, default=0.5
+        Weight λ1 of ``L_att``, the L1 distance of the smoothed attentions (Eq. 6).
+    lambda_kl : float, default=0.1
+        Weight λ2 of ``L_kl``, the snippet KL divergence of the two branches (Eq. 7).
+    lambda_bvl : float, default=0.1
+        Weight of ``L_bvl`` for ``'bvl'`` / ``'bvl+bges'`` (not given in the paper).
+    interval : int, default=4
+        Sampling interval of the temporal continuity branch: chunk size, one random
+        snippet per chunk.
+    smoothing_sigma : float, default=1.0
+        Standard deviation, in snippets, of the Gaussian ``G`` of ``L_att`` (not given
+        in the paper); 0 compares the raw attentions.
+    n_rgb_features : int or None, default=None
+        The first ``n_rgb_features`` columns of ``X`` are the RGB stream, the rest the
+        flow stream. ``None``: half of ``D`` (I3D: 1024 + 1024).
+    rgb_weight : float, default=0.5
+        Late fusion ``S = w S_rgb + (1 - w) S_flow``, same for ``A``; 0.5 averages.
+    cas_weight : float, default=0.5
+        ξ of Eq. 14: the localization score is ``ξ softmax(S)_c + (1 - ξ) A``
+        (value not given in the paper).
+    score_pooling : {'probabilities', 'logits'}, default='probabilities'
+        What Eq. 4 pools over time: the snippets' softmax probabilities (video
+        probability = the weighted mean) or their logits (video probability =
+        softmax of the weighted mean). See the Notes.
+    localization_thresholds : array-like of float or None, default=None
+        Thresholds applied to the min-max normalised localization score to cut
+        proposals; ``None`` means 0.1, 0.2, ..., 0.9.
+    lr_decay : float, default=0.1
+        The learning rate is multiplied by it after half of ``max_epochs``
+        (1e-3 -> 1e-4 in the paper); 1 keeps it constant.
+%(common_parameters)s
+    Attributes
+    ----------
+%(common_attributes)s
+    See Also
+    --------
+    BaSNet : background modelled by a filter module and an extra class.
+
+    Notes
+    -----
+    Reconstructed, not read from the paper: the layer shapes (one ``k = 3``
+    convolution per stream, ``k = 1`` heads), average late fusion, the form of Eq. 4
+    and of BGES, the Gaussian ``G``, the direction of the KL divergence and which of
+    0.5 and 0.1 weighs ``L_att`` and ``L_kl`` (we follow the order of Eq. 6-8). Not
+    stated in the paper: ``hidden_size``, dropout, ``max_epochs``, batch size,
+    resampling, ``cas_weight``, ``lambda_bvl`` and the proposal thresholds.
+
+    ``score_pooling='probabilities'`` is our reading of Eq. 11-13: with pooled
+    probabilities the gradient of ``L_bg`` to ``A_t`` is proportional to the
+    difference of the snippet's and the video's *background probability*
+    ``(s_t - s̄)``, ``s̄ > 0`` as the paper states, and the normaliser ``T`` changes
+    ``L_bg`` only by the constant ``log T``, so it makes the gradient exactly
+    ``s_t`` ("solely revise the normalized factor"). With pooled logits neither
+    holds, and BGES can push attention *up* (``'logits'`` keeps that variant).
+    ``'grl'`` reverses only the attention's gradient: the paper's analysis of GRL
+    is about ``A``. Inference uses the base branch.
+
+    Examples
+    --------
+    >>> from sktal import TEN
+    >>> from sktal.datasets import make_temporal_actions
+    >>> data = make_temporal_actions(n_videos=8, random_state=0)
+    >>> est = TEN(n_segments=64, hidden_size=16, max_epochs=2, random_state=0)
+    >>> est = est.fit(data.X, data.y)
+    >>> detections = est.predict(data.X[:2])   # [start, end, class, score] per row
+    >>> detections[0].shape[1]
+    4
+    """
+
+    _loss_names = ("loss_fg", "loss_bg", "loss_bvl", "loss_att", "loss_kl")
+
+    _parameter_constraints = {
+        "background_strategy": dict(kind=None, options=BACKGROUND_STRATEGIES),
+        "tcb": dict(kind=(bool, np.bool_)),
+        "alpha_bg": dict(kind=numbers.Real, low=0),
+        "lambda_att": dict(kind=numbers.Real, low=0),
+        "lambda_kl": dict(kind=numbers.Real, low=0),
+        "lambda_bvl": dict(kind=numbers.Real, low=0),
+        "interval": dict(kind=numbers.Integral, low=1),
+        "smoothing_sigma": dict(kind=numbers.Real, low=0),
+        "n_rgb_features": dict(kind=numbers.Integral, low=1, allow_none=True),
+        "rgb_weight": dict(kind=numbers.Real, low=0, high=1),
+        "cas_weight": dict(kind=numbers.Real, low=0, high=1),
+        "score_pooling": dict(kind=None, options=SCORE_POOLINGS),
+        "lr_decay": dict(kind=numbers.Real, low=0, high=1, include_low=False),
+    }
+
+    def __init__(self, *, background_strategy="bges", tcb=True, alpha_bg=0.1,
+                 lambda_att=0.5, lambda_kl=0.1, lambda_bvl=0.1, interval=4,
+                 smoothing_sigma=1.0, n_rgb_features=None, rgb_weight=0.5,
+                 cas_weight=0.5, score_pooling="probabilities",
+                 localization_thresholds=None, lr_decay=0.1, n_segments=750,
+                 resampling="perturb",
+                 hidden_size=2048, dropout=0.7, lr=1e-3, weight_decay=1e-3,
+                 batch_size=16, max_epochs=100, class_threshold=0.1,
+                 nms_threshold=0.5, tiou_thresholds=None, n_classes=None,
+                 device="auto", random_state=None, verbose=0, callbacks=None,
+                 warm_start=False):
+        self.background_strategy = background_strategy
+        self.tcb = tcb
+        self.alpha_bg = alpha_bg
+        self.lambda_att = lambda_att
+        self.lambda_kl = lambda_kl
+        self.lambda_bvl = lambda_bvl
+        self.interval = interval
+        self.smoothing_sigma = smoothing_sigma
+        self.n_rgb_features = n_rgb_features
+        self.rgb_weight = rgb_weight
+        self.cas_weight = cas_weight
+        self.score_pooling = score_pooling
+        self.localization_thresholds = localization_thresholds
+        self.lr_decay = lr_decay
+        self.n_segments = n_segments
+        self.resampling = resampling
+        self.hidden_size = hidden_size
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.class_threshold = class_threshold
+        self.nms_threshold = nms_threshold
+        self.tiou_thresholds = tiou_thresholds
+        self.n_classes = n_classes
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+
+    def _extra_validation(self):
+        if self.localization_thresholds is not None:
+            thresholds = np.asarray(self.localization_thresholds, dtype=float)
+            if thresholds.ndim != 1 or thresholds.size == 0 or np.any(
+                (thresholds < 0) | (thresholds > 1)
+            ):
+                raise ValueError(
+                    "localization_thresholds must be a non-empty 1-D sequence of "
+                    f"values in [0, 1], got {self.localization_thresholds!r}"
+                )
+
+    def _split(self, n_features):
+        n_rgb = n_features // 2 if self.n_rgb_features is None else self.n_rgb_features
+        if not 1 <= n_rgb < n_features:
+            raise ValueError(
+                f"n_rgb_features={self.n_rgb_features!r} leaves no flow stream: X has "
+                f"{n_features} features, so the RGB part must have between 1 and "
+                f"{n_features - 1} columns"
+            )
+        return n_rgb, n_features - n_rgb
+
+    def _build_module(self, n_features, n_classes):
+        n_rgb, n_flow = self._split(n_features)
+        return TENModule(
+            n_rgb, n_flow, n_classes, self.hidden_size, self.dropout,
+            rgb_weight=self.rgb_weight, interval=self.interval, tcb=self.tcb,
+            score_pooling=self.score_pooling,
+        )
+
+    def _build_criterion(self, n_classes):
+        return TENLoss(
+            self.background_strategy, self.alpha_bg, self.lambda_att, self.lambda_kl,
+            self.lambda_bvl, self.smoothing_sigma, self.score_pooling,
+        )
+
+    def _extra_callbacks(self):
+        if self.lr_decay == 1 or self.max_epochs < 2:
+            return []
+        schedule = LRScheduler(
+            policy=torch.optim.lr_scheduler.MultiStepLR,
+            milestones=[self.max_epochs // 2],
+            gamma=self.lr_decay,
+        )
+        return [("lr_schedule", schedule)]
+
+    def _postprocess_params(self):
+        thresholds = (
+            DEFAULT_LOCALIZATION_THRESHOLDS
+            if self.localization_thresholds is None
+            else np.asarray(self.localization_thresholds, dtype=float)
+        )
+        return {"thresholds": thresholds}
+
+    def _localization_scores(self, outputs):
+        xi = self.cas_weight
+        probabilities = torch.softmax(outputs["cas"], dim=-1)[..., :-1]
+        attention = outputs["attention"].unsqueeze(-1)
+        return {
+            "cas": xi * probabilities + (1 - xi) * attention,
+            "video_scores": outputs["video_log_probabilities"].exp()[:, :-1],
+        }
+
+
+TEN.__doc__ = _without_parameter_doc(TEN.__doc__, "topk_ratio")
