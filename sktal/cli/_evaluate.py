@@ -1,0 +1,100 @@
+"""``sktal evaluate``: detection mAP of an ActivityNet result JSON (no torch)."""
+import json
+
+import numpy as np
+
+from ._common import (CLIError, add_common_options, map_json, map_table, read_json,
+                      writable_path)
+
+_THUMOS_TIOU = tuple(np.round(np.linspace(0.1, 0.7, 7), 2))
+
+_ACTIVITYNET_TIOU = tuple(np.round(np.linspace(0.5, 0.95, 10), 2))
+
+
+def _tiou_thresholds(values):
+    """The ``--tiou`` values: numbers in (0, 1], or one of the presets."""
+    if values is None:
+        return np.array(_THUMOS_TIOU)
+    if len(values) == 1 and values[0].lower() in ("thumos", "activitynet"):
+        return np.array(_THUMOS_TIOU if values[0].lower() == "thumos" else _ACTIVITYNET_TIOU)
+    try:
+        thresholds = np.array([float(v) for v in values])
+    except ValueError:
+        raise CLIError(f"--tiou: expected numbers in (0, 1], 'thumos' or 'activitynet', got "
+                       f"{' '.join(values)}") from None
+    if np.any((thresholds <= 0) | (thresholds > 1)):
+        raise CLIError(f"--tiou: thresholds must be in (0, 1], got {' '.join(values)}")
+    return thresholds
+
+
+def run(args):
+    """Run ``sktal evaluate``; return the exit status."""
+    from ..metrics import evaluate_activitynet_json
+
+    thresholds = _tiou_thresholds(args.tiou)
+    ground_truth = read_json(args.ground_truth, "--ground-truth")
+    results = read_json(args.results, "--results")
+    if not isinstance(ground_truth, dict) or not isinstance(ground_truth.get("database"), dict):
+        raise CLIError(f"--ground-truth: {args.ground_truth} is not an ActivityNet ground-truth "
+                       "file (no 'database' object)")
+    if not isinstance(results, dict) or not isinstance(results.get("results"), dict):
+        raise CLIError(f"--results: {args.results} is not an ActivityNet results file (no "
+                       "'results' object)")
+    subset = args.subset
+    if subset is not None:  # the loaders match subsets whatever their case: do the same
+        present = {str(v.get("subset")) for v in ground_truth["database"].values()
+                   if isinstance(v, dict)}
+        if subset not in present:
+            subset = next((p for p in sorted(present) if p.lower() == subset.lower()), subset)
+    try:
+        result = evaluate_activitynet_json(ground_truth, results, thresholds, subset=subset)
+    except (ValueError, TypeError, KeyError) as exc:
+        if args.debug:
+            raise
+        message = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise CLIError(f"{args.ground_truth} / {args.results}: {message}") from None
+    per_class = dict(ap=result.ap, class_names=result.class_names) if args.per_class else {}
+    if args.json is not None:
+        payload = map_json(result.tiou_thresholds, result.mAP, ap=result.ap,
+                           class_names=result.class_names)
+        text = json.dumps(payload, indent=1)
+        if args.json == "-":
+            print(text)
+            return 0
+        with open(writable_path(args.json, "--json"), "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    n_videos = len([v for v in ground_truth["database"].values()
+                    if subset is None or v.get("subset") == subset])
+    print(f"detection mAP of {args.results}: {n_videos} videos, {len(result.class_names)} "
+          "classes with ground truth")
+    print(map_table(result.tiou_thresholds, result.mAP, **per_class))
+    return 0
+
+
+def add_parser(commands):
+    """Add the ``evaluate`` command to the subparsers ``commands``."""
+    evaluate = commands.add_parser(
+        "evaluate", help="detection mAP of a result JSON against the ground truth",
+        description="Detection mAP of an ActivityNet-format result file against the "
+                    "ground truth: a drop-in replacement of the classic eval_detection.py "
+                    "that runs on current NumPy. Prints the mAP per tIoU threshold and the "
+                    "usual averages in percent; --json gives the raw fractions.")
+    evaluate.add_argument("--ground-truth", required=True, metavar="GT",
+                          help="ground-truth JSON ({'database': {video: {'subset', "
+                               "'annotations'}}})")
+    evaluate.add_argument("--results", required=True, metavar="RESULTS",
+                          help="result JSON ({'results': {video: [{'label', 'score', "
+                               "'segment'}]}})")
+    evaluate.add_argument("--subset", default=None,
+                          help="evaluate only the ground-truth videos of this subset "
+                               "(e.g. test, validation)")
+    evaluate.add_argument("--tiou", nargs="+", default=None, metavar="T",
+                          help="tIoU thresholds, or 'thumos' (0.1 ... 0.7, the default) or "
+                               "'activitynet' (0.5 ... 0.95)")
+    evaluate.add_argument("--per-class", action="store_true",
+                          help="also print the AP of every class")
+    evaluate.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
+                          help="write the numbers as JSON fractions (mAP, averages, AP per "
+                               "class) to PATH, or to standard output instead of the table")
+    add_common_options(evaluate)
+    evaluate.set_defaults(func=run)

@@ -1,0 +1,111 @@
+"""``sktal train``: fit a localizer on features + annotations (+ clicks) and save it."""
+import argparse
+import json
+import os
+
+from .._version import __version__
+from ._common import (
+    MODEL_INFO_FORMAT,
+    CLIError,
+    add_common_options,
+    add_data_options,
+    add_method_option,
+    add_output_options,
+    default_method,
+    estimator_class,
+    fit_estimator,
+    load_data,
+    make_estimator,
+    model_info_path,
+    parse_params,
+    require_path,
+    say,
+    writable_path,
+)
+
+
+def run(args):
+    """Run ``sktal train``; return the exit status."""
+    method = args.method or default_method()
+    cls = estimator_class(method)
+    params = parse_params(args.param, cls)
+    out = writable_path(args.out, "--out")
+    clicks = [require_path(path, "--clicks") for path in args.clicks or ()]
+    if clicks and args.simulate_clicks:
+        raise CLIError("--clicks and --simulate-clicks exclude each other")
+    data = load_data(args, clicks=clicks or None, snippet_frames=args.snippet_frames,
+                     fps=args.fps, layout=args.layout)
+    click_arrays = data.clicks
+    if args.simulate_clicks:
+        from ..datasets import simulate_clicks
+
+        click_arrays = simulate_clicks(data.segments, data.lengths, kind=args.simulate_clicks,
+                                       action_distribution="gaussian", random_state=args.seed)
+    say(args, f"{len(data.X)} videos, {data.X[0].shape[1]} features ({data.layout} layout), "
+              f"{len(data.class_names)} classes")
+    estimator = make_estimator(method, args, params, defaults=dict(
+        n_classes=len(data.class_names), random_state=args.seed, device=args.device,
+        n_rgb_features=data.n_rgb_features,
+    ))
+    fit_estimator(estimator, data.X, data.y, click_arrays, args)
+
+    from ..persistence import save
+
+    save(estimator, out)
+    info = {
+        "format": MODEL_INFO_FORMAT,
+        "sktal_version": __version__,
+        "method": type(estimator).__name__,
+        "class_names": list(data.class_names),
+        "n_features": int(data.X[0].shape[1]),
+        "layout": data.layout,
+        "snippet_frames": args.snippet_frames,
+        "fps": args.fps,
+        "annotations": os.path.abspath(args.annotations),
+        "subset": args.subset,
+    }
+    with open(model_info_path(out), "w", encoding="utf-8") as fh:
+        json.dump(info, fh, indent=1)
+    say(args, f"model saved to {out} (class names and time grid in {model_info_path(out)})")
+    return 0
+
+
+def add_parser(commands):
+    """Add the ``train`` command to the subparsers ``commands``."""
+    train = commands.add_parser(
+        "train", help="train a localizer on features + ActivityNet-style annotations",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a localizer on snippet features and ActivityNet-style "
+                    "annotations\n(+ clicks) and save it with sktal.save (parameters "
+                    "and weights, not code).\nClass names and the time grid are saved "
+                    "beside it in MODEL.json for 'sktal predict'.",
+        epilog="example:\n  sktal train --method backtal --features features/val "
+               "--annotations gt.json \\\n      --subset val --fps 25 --clicks "
+               "background_clicks.csv \\\n      --param hidden_size=2048 --param "
+               "max_epochs=40 --out backtal.pt")
+    add_method_option(train, "backtal")
+    train.add_argument("--features", required=True, metavar="PATH",
+                       help="feature folder (or W-TALC .npy file)")
+    train.add_argument("--annotations", required=True, metavar="GT",
+                       help="ActivityNet-style ground truth JSON (THUMOS14 gt.json, "
+                            "ActivityNet) or a W-TALC annotation folder")
+    train.add_argument("--clicks", action="append", metavar="FILE",
+                       help="click file: background-click CSV (BackTAL), action-point CSV "
+                            "(LACP) or SF-Net rows; repeat to merge several files")
+    train.add_argument("--simulate-clicks", choices=("background", "action", "both"),
+                       default=None,
+                       help="simulate clicks from the annotated segments instead")
+    train.add_argument("--clip-clicks", action="store_true",
+                       help="move clicks that fall outside their video's features to its "
+                            "first/last snippet instead of failing")
+    add_data_options(train)
+    train.add_argument("--param", action="append", metavar="KEY=VALUE",
+                       help="estimator parameter, repeatable: ints, floats, true/false, "
+                            "none, lists ([0.3,0.5]) or strings, e.g. --param hidden_size=512")
+    train.add_argument("--seed", type=int, default=0,
+                       help="random_state of the estimator (default: 0)")
+    train.add_argument("--out", required=True, metavar="MODEL",
+                       help="where to save the model (e.g. model.pt)")
+    add_output_options(train)
+    add_common_options(train, device=True)
+    train.set_defaults(func=run)
