@@ -8,7 +8,7 @@ from sktal.utils.estimator_checks import localizer_checks
 
 FAST = dict(n_segments=16, hidden_size=8, max_epochs=1, batch_size=4)
 
-ESTIMATOR_NAMES = ["BaSNet", "BackTAL", "TEN"]
+ESTIMATOR_NAMES = ["BaSNet", "BackTAL", "FSPTAL", "TEN"]
 
 
 def _fast(name):

@@ -1,0 +1,240 @@
+"""Point labels of FS-PTAL: label extension, pseudo-label mining, class runs and OIC ranges.
+
+Plain functions, separate from the estimator so that each can be tested alone on
+hand-made sequences:
+
+* :func:`extension_positions` — the label extension of FS-PTAL (Sec. 3.1, App. A):
+  where the training snippets of a video are read from (numpy);
+* :func:`mine_point_labels` — pseudo action and background points (Alg. 2), vectorised
+  over a batch (torch);
+* :func:`class_runs` — runs of consecutive points of the same class, with the
+  neighbouring runs of that class (the pseudo segments of the score contrast module);
+* :func:`outer_ranges` — the outer range of the outer-inner contrast bounded by those
+  neighbours (Eq. 8).
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .._resampling import IGNORE_INDEX
+
+
+def extension_positions(length, n_segments, points, point_weight=2.5,
+                        neighbour_weight=1.67):
+    """Source positions of the training snippets after label extension (Eq. 1).
+
+    Every snippet of the video gets sampling weight 1; the labelled snippets (grouped
+    into runs of consecutive indices) get ``point_weight`` (τ1) and the snippet just
+    before and just after each run ``neighbour_weight`` (τ2). Snippet ``t`` carries its
+    weight over ``[t - 0.5, t + 0.5]``; the ``n`` output steps are read at the
+    quantiles ``(j + 0.5) / n`` of that piecewise-uniform distribution (the inverse of
+    its CDF), so labelled regions are sampled more densely. With all weights equal to 1
+    this is plain linear-interpolation resampling. Features are interpolated at the
+    returned positions and labels follow the same map
+    (:func:`sktal._resampling.map_click_labels`: a step whose position rounds to a
+    clicked snippet carries its label, Alg. 1 with ϑ = 0.5).
+
+    Parameters
+    ----------
+    length : int
+        Number of snippets ``T_ori`` of the video.
+    n_segments : int or None
+        Number of output steps ``T``; ``None`` keeps ``length``.
+    points : array-like of float
+        Positions of the labelled (action) snippets; rounded to whole snippets.
+    point_weight : float, default=2.5
+        τ1.
+    neighbour_weight : float, default=1.67
+        τ2.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+        Non-decreasing positions in ``[0, length - 1]``.
+
+    Examples
+    --------
+    >>> from sktal.localizers._point_labels import extension_positions
+    >>> extension_positions(4, 4, [])          # no label: uniform resampling
+    array([0., 1., 2., 3.])
+    >>> extension_positions(4, 6, [1]).round(2)   # snippet 1 is read more often
+    array([0.  , 0.52, 0.97, 1.43, 2.07, 2.93])
+    """
+    n = length if n_segments is None else int(n_segments)
+    weights = np.ones(length)
+    idx = np.unique(np.clip(np.rint(np.asarray(points, dtype=float)), 0, length - 1))
+    idx = idx.astype(np.int64)
+    if idx.size:
+        breaks = np.diff(idx) > 1
+        starts = idx[np.r_[True, breaks]]
+        ends = idx[np.r_[breaks, True]]
+        before, after = starts - 1, ends + 1
+        weights[before[before >= 0]] = neighbour_weight
+        weights[after[after < length]] = neighbour_weight
+        weights[idx] = point_weight
+    cdf = np.r_[0.0, np.cumsum(weights)]
+    edges = np.arange(length + 1, dtype=np.float64) - 0.5
+    quantiles = (np.arange(n, dtype=np.float64) + 0.5) / n * cdf[-1]
+    return np.clip(np.interp(quantiles, cdf, edges), 0.0, length - 1.0)
+
+
+def _segment_reduce(values, keys, n_keys, reduce, fill):
+    """``out[k] = reduce(values[keys == k])``, ``fill`` where no value has key ``k``."""
+    out = values.new_full((n_keys,), fill)
+    return out.scatter_reduce(0, keys, values, reduce=reduce, include_self=False)
+
+
+def mine_point_labels(background, class_scores, point_labels, *, background_threshold=0.85,
+                      action_threshold=0.25, mask=None):
+    """Pseudo action and background points from scores and action points (Alg. 2).
+
+    Per video, with the action points splitting the timeline into gaps (the video
+    edges count as the ends of the first and last gap):
+
+    1. a snippet of a gap is a background point when its background score
+       ``b_t > background_threshold`` (γ_bkg), or when it holds a background click;
+    2. a gap with no background point gets one at its highest ``b_t`` (the first such
+       snippet on ties);
+    3. within a gap, everything from its first to its last background point is
+       background (background points not separated by an action point are joined);
+    4. a snippet with ``b_t <= action_threshold`` (γ_act) that is not background
+       becomes a pseudo action point of its left (right) neighbouring action point's
+       class when no background point lies between them and that class is the
+       arg-max of its class scores. Step 2 puts a background point in every gap, so
+       a snippet can only be tied to one neighbour.
+
+    Vectorised over the batch: gaps are numbered by a cumulative sum of the action
+    points and reduced with ``scatter_reduce``.
+
+    Parameters
+    ----------
+    background : torch.Tensor of shape (B, T)
+        Background scores ``b_t`` in [0, 1].
+    class_scores : torch.Tensor of shape (B, T, C)
+        Class scores (FS-PTAL: the fused scores ``q̂``) whose arg-max must agree with
+        the neighbour's class.
+    point_labels : torch.Tensor of shape (B, T), long
+        Class index at action points, ``C`` at background clicks, anything else (e.g.
+        ``-100``) elsewhere.
+    background_threshold : float, default=0.85
+        γ_bkg.
+    action_threshold : float, default=0.25
+        γ_act.
+    mask : torch.Tensor of shape (B, T), bool, optional
+        ``True`` on valid (not padded) snippets.
+
+    Returns
+    -------
+    action : torch.Tensor of shape (B, T), long
+        Class index at original and pseudo action points, ``-100`` elsewhere.
+    background : torch.Tensor of shape (B, T), bool
+        Background points.
+    """
+    n_videos, length = background.shape
+    n_classes = class_scores.shape[-1]
+    device = background.device
+    valid = torch.ones_like(background, dtype=torch.bool) if mask is None else mask.bool()
+    pos = torch.arange(length, device=device).expand(n_videos, length)
+    is_action = (point_labels >= 0) & (point_labels < n_classes) & valid
+    free = valid & ~is_action
+    # gap of a free snippet = number of action points before it; one key per (video, gap)
+    gap = torch.cumsum(is_action.long(), dim=1)
+    keys = gap + torch.arange(n_videos, device=device).unsqueeze(1) * (length + 1)
+    n_keys = n_videos * (length + 1)
+    fkeys = keys[free]
+
+    seeds = free & ((background > background_threshold) | (point_labels == n_classes))
+    has_seed = _segment_reduce(seeds[free].long(), fkeys, n_keys, "amax", 0).bool()
+    best = _segment_reduce(background[free], fkeys, n_keys, "amax", float("-inf"))
+    at_best = free & (background == best[keys])
+    first_best = _segment_reduce(
+        torch.where(at_best, pos, length)[free], fkeys, n_keys, "amin", length
+    )
+    seeds = seeds | (free & ~has_seed[keys] & (pos == first_best[keys]))
+
+    first_bkg = _segment_reduce(torch.where(seeds, pos, length)[free], fkeys, n_keys,
+                                "amin", length)[keys]
+    last_bkg = _segment_reduce(torch.where(seeds, pos, -1)[free], fkeys, n_keys,
+                               "amax", -1)[keys]
+    is_background = free & (pos >= first_bkg) & (pos <= last_bkg)
+
+    left = torch.cummax(torch.where(is_action, pos, -1), dim=1).values
+    right = torch.where(is_action, pos, length).flip(1).cummin(dim=1).values.flip(1)
+    left_class = point_labels.gather(1, left.clamp(min=0))
+    right_class = point_labels.gather(1, right.clamp(max=length - 1))
+    top_class = class_scores.argmax(dim=-1)
+    candidate = free & ~is_background & (background <= action_threshold)
+    take_left = candidate & (left >= 0) & (pos < first_bkg) & (top_class == left_class)
+    take_right = candidate & (right < length) & (pos > last_bkg) & (top_class == right_class)
+
+    action = torch.full_like(point_labels, IGNORE_INDEX)
+    action = torch.where(take_right, right_class, action)
+    action = torch.where(take_left, left_class, action)
+    action = torch.where(is_action, point_labels, action)
+    return action, is_background
+
+
+def class_runs(action, n_classes, lengths=None):
+    """Runs of consecutive points of the same class, with their same-class neighbours.
+
+    Parameters
+    ----------
+    action : torch.Tensor of shape (B, T), long
+        Class index at action points, anything outside ``[0, n_classes)`` elsewhere.
+    n_classes : int
+    lengths : torch.Tensor of shape (B,), optional
+        Valid length of each video (default ``T``).
+
+    Returns
+    -------
+    dict of torch.Tensor of shape (n_runs,), long
+        ``video``, ``label``, ``start`` and ``end`` (inclusive) of every run, by video,
+        class and position; ``previous_end``: end of the previous run of the same class
+        in the same video, ``-1`` for the first; ``next_start``: start of the next
+        one, the video's length for the last.
+    """
+    n_videos, length = action.shape
+    if lengths is None:
+        lengths = torch.full((n_videos,), length, device=action.device)
+    classes = torch.arange(n_classes, device=action.device)
+    onehot = (action.unsqueeze(1) == classes[None, :, None]).to(torch.int8)  # (B, C, T)
+    steps = torch.diff(F.pad(onehot, (1, 1)), dim=-1)
+    video, label, start = torch.nonzero(steps == 1, as_tuple=True)
+    end = torch.nonzero(steps == -1, as_tuple=True)[2] - 1
+    row = video * n_classes + label
+    same_prev = torch.zeros_like(row, dtype=torch.bool)
+    same_prev[1:] = row[1:] == row[:-1]
+    same_next = torch.zeros_like(row, dtype=torch.bool)
+    same_next[:-1] = same_prev[1:]
+    previous_end = torch.where(same_prev, end.roll(1), torch.full_like(end, -1))
+    next_start = torch.where(same_next, start.roll(-1), lengths.to(start.dtype)[video])
+    return dict(video=video, label=label, start=start, end=end,
+                previous_end=previous_end, next_start=next_start)
+
+
+def outer_ranges(start, end, previous_end, next_start, ratio=0.25):
+    """Outer range of each segment, bounded by its neighbours (FS-PTAL Eq. 8).
+
+    The outer region of segment ``[s, e]`` (length ``l = e - s + 1``) is
+    ``[left, s - 1]`` and ``[e + 1, right]`` with
+    ``left = max(floor(s - δ·l), previous_end + 1)`` and
+    ``right = min(floor(e + δ·l), next_start - 1)``: it never reaches into the
+    neighbouring segments of the same class. With ``previous_end = -1`` and
+    ``next_start = T`` it is LACP's outer range clipped to the video.
+
+    Parameters
+    ----------
+    start, end, previous_end, next_start : torch.Tensor of shape (n,), long
+    ratio : float, default=0.25
+        δ.
+
+    Returns
+    -------
+    left, right : torch.Tensor of shape (n,), long
+        First and last snippet of the outer region (either side may be empty:
+        ``left == s`` or ``right == e``).
+    """
+    size = (end - start + 1).to(torch.float64)
+    left = torch.floor(start - ratio * size).long()
+    right = torch.floor(end + ratio * size).long()
+    return torch.maximum(left, previous_end + 1), torch.minimum(right, next_start - 1)

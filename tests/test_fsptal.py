@@ -1,0 +1,282 @@
+"""FSPTAL: loss terms by hand, the module, the criterion and the estimator's promises."""
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from sktal import FSPTAL
+from sktal._resampling import source_positions
+from sktal.datasets import load_dataset, make_temporal_actions, simulate_clicks
+from sktal.localizers._fsptal import (
+    FSPTALLoss,
+    FSPTALModule,
+    feature_separation_loss,
+    focal_point_loss,
+    score_contrast_loss,
+    video_losses,
+)
+from sktal.localizers._point_labels import extension_positions, mine_point_labels
+
+N = -100
+FAST = dict(n_segments=32, hidden_size=8, embedding_hidden_size=8, embedding_size=4,
+            max_epochs=2, batch_size=4, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    data = make_temporal_actions(n_videos=10, n_classes=3, n_features=16, random_state=1)
+    data.clicks = simulate_clicks(data.segments, data.lengths, kind="action",
+                                  action_distribution="gaussian", random_state=1)
+    return data
+
+
+# ------------------------------------------------------------------------ losses
+def test_video_losses_match_hand_computation():
+    scores = torch.tensor([[[0.8, 0.2], [0.4, 0.6]]])  # T=2, one class + background
+    fore, back = video_losses(scores, torch.tensor([[1.0]]), topk_ratio=2)
+    # Q_v = top-1 = [.8, .6] vs [1, 1]; Q_f = sum (1-b) s / sum (1-b) = [2/3, 1/3] vs [1, 0]
+    assert back.item() == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, rel=1e-5)
+    assert fore.item() == pytest.approx(-math.log(2 / 3), rel=1e-5)
+    fore, back = video_losses(scores, torch.tensor([[0.0]]), topk_ratio=2)
+    # an absent class is pooled by top-k too (.8) and pushed to 0
+    assert back.item() == pytest.approx(-(math.log(0.2) + math.log(0.6)) / 2, rel=1e-5)
+    assert fore.item() == pytest.approx(-(math.log(1 / 3) + math.log(2 / 3)) / 2, rel=1e-5)
+
+
+def test_video_losses_ignore_padding():
+    scores = torch.tensor([[[0.8, 0.2], [0.4, 0.6], [0.99, 0.01]]])
+    mask = torch.tensor([[True, True, False]])
+    padded = video_losses(scores, torch.tensor([[1.0]]), 2, mask)
+    plain = video_losses(scores[:, :2], torch.tensor([[1.0]]), 2)
+    for a, b in zip(padded, plain):
+        assert a.item() == pytest.approx(b.item(), rel=1e-6)
+
+
+def test_focal_point_loss_matches_hand_computation():
+    p = torch.tensor([[[0.8, 0.3], [0.5, 0.5], [0.9, 0.9]],
+                      [[0.1, 0.1], [0.1, 0.1], [0.1, 0.1]]])
+    target = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]).repeat(2, 1, 1)
+    points = torch.tensor([[True, True, False], [False, False, False]])
+    first = 0.2 ** 2 * -math.log(0.8) + 0.3 ** 2 * -math.log(0.7)
+    second = 2 * 0.5 ** 2 * -math.log(0.5)
+    # per-video mean over points; the video without points is skipped
+    assert focal_point_loss(p, target, points).item() == pytest.approx((first + second) / 2,
+                                                                      rel=1e-5)
+    p.requires_grad_(True)
+    none = focal_point_loss(p, target, torch.zeros_like(points))
+    none.backward()
+    assert none.item() == 0.0 and p.grad is not None
+
+
+def test_score_contrast_loss_matches_hand_computation():
+    fused = torch.zeros(1, 8, 2)
+    fused[0, :5, 0] = torch.tensor([0.1, 0.2, 0.9, 0.7, 0.3])
+    fused[0, 6, 1] = 0.5
+    action = torch.tensor([[N, N, 0, 0, N, N, 1, N]])
+    # run [2, 3] (l 2): outer [1, 1] (left floor(1.5)) and nothing right (floor(3.5) = 3)
+    # R = .8 - .2; class 1 is not a class of the video: ignored
+    loss = score_contrast_loss(fused, action, torch.tensor([[1.0, 0.0]]))
+    assert loss.item() == pytest.approx((1 - 0.6) ** 2, rel=1e-5)
+
+
+def test_score_contrast_outer_range_stops_at_the_next_segment():
+    q = torch.tensor([0.2, .8, .8, .8, .8, .8, .8, .8, .8, 0.1, 1.0, 0.3])
+    action = torch.full((2, 12), N)
+    action[0, 1:9] = 0
+    action[0, 10] = 0
+    # [1, 8]: outer {0, 9} (not 10, the next segment): .8 - .15 = .65
+    # [10, 10]: outer {9} (left bounded by 8 + 1; right floor(10.25) = 10): 1 - .1 = .9
+    fused = q.view(1, 12, 1).repeat(2, 1, 1)
+    loss = score_contrast_loss(fused, action, torch.ones(2, 1))  # video 1: no segment
+    assert loss.item() == pytest.approx((1 - (0.65 + 0.9) / 2) ** 2, rel=1e-5)
+    assert score_contrast_loss(fused, torch.full((2, 12), N), torch.ones(2, 1)).item() == 0
+
+
+def test_feature_separation_loss_matches_hand_computation():
+    e = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.6, 0.8]]])
+    action = torch.tensor([[True, False, True, False]])
+    background = ~action
+    loss = feature_separation_loss(e, action, background, same=0.9, diff=0.1)
+    # bkg-bkg hardest .8 -> .1 each; act-act all 1 -> 0; act-bkg hardest .6 -> .5 each
+    assert loss.item() == pytest.approx(0.1 + 0.0 + 0.5, rel=1e-5)
+    assert feature_separation_loss(e, action, torch.zeros_like(action)).item() == 0
+
+
+# ------------------------------------------------------------- module, criterion
+def test_module_fuses_class_and_background_scores():
+    torch.manual_seed(0)
+    x = torch.randn(2, 7, 5)
+    for separation in (True, False):
+        module = FSPTALModule(5, 3, hidden_size=8, dropout=0.0, feature_separation=separation,
+                              embedding_size=4, embedding_hidden_size=6).eval()
+        out = module(x)
+        s = out["scores"]
+        assert s.shape == (2, 7, 4) and bool(((s > 0) & (s < 1)).all())
+        assert torch.allclose(out["fused"], s[..., :3] * (1 - s[..., 3:]))
+        assert ("embedding" in out) == separation
+
+
+def test_module_attention_follows_the_embedding():
+    torch.manual_seed(0)
+    module = FSPTALModule(5, 2, hidden_size=8, dropout=0.0, embedding_size=4,
+                          embedding_hidden_size=6).eval()
+    x = torch.randn(1, 6, 5)
+    out = module(x)
+    assert torch.allclose(out["embedding"].norm(dim=-1), torch.ones(1, 6), atol=1e-6)
+    plain = module.classifier(torch.relu(module.conv(x)).transpose(1, 2)).transpose(1, 2)
+    assert not torch.allclose(torch.sigmoid(plain), out["scores"])
+
+
+def _criterion_inputs(seed=0):
+    torch.manual_seed(seed)
+    scores = torch.rand(2, 10, 3, requires_grad=True)
+    fused = scores[..., :2] * (1 - scores[..., 2:])
+    emb = torch.nn.functional.normalize(torch.randn(2, 10, 4), dim=-1)
+    clicks = torch.full((2, 10), N)
+    clicks[0, 3], clicks[1, 6], clicks[1, 1] = 0, 1, 2  # [1, 1] is a background click
+    targets = {"labels": torch.tensor([[1.0, 0.0], [0.0, 1.0]]), "click_labels": clicks,
+               "mask": torch.ones(2, 10, dtype=torch.bool), "index": torch.arange(2)}
+    return {"scores": scores, "fused": fused, "embedding": emb}, targets
+
+
+def test_criterion_total_is_the_weighted_sum_of_its_terms():
+    outputs, targets = _criterion_inputs()
+    terms = FSPTALLoss(lambda_video=0.5, lambda_point=2.0, lambda_score=3.0,
+                       lambda_separation=0.25)(outputs, targets)
+    assert set(terms) == {"loss", *FSPTAL._loss_names}
+    expected = (0.5 * (terms["loss_fore"] + terms["loss_back"])
+                + 2.0 * (terms["loss_point_action"] + terms["loss_point_background"])
+                + 3.0 * terms["loss_score"] + 0.25 * terms["loss_separation"])
+    assert terms["loss"].item() == pytest.approx(expected.item(), rel=1e-6)
+    terms["loss"].backward()
+    assert torch.isfinite(outputs["scores"].grad).all()
+
+
+def test_criterion_without_mining_uses_only_the_clicks():
+    outputs, targets = _criterion_inputs()
+    targets["click_labels"][1, 1] = N  # drop the background click
+    terms = FSPTALLoss(mining=False)(outputs, targets)
+    assert terms["loss_point_background"].item() == 0
+    assert terms["loss_separation"].item() == 0  # no background point, one action each
+    mined = FSPTALLoss(mining=True)(outputs, targets)
+    assert mined["loss_point_background"].item() > 0  # forced background in every gap
+
+
+def test_criterion_switched_off_terms_are_zero():
+    outputs, targets = _criterion_inputs()
+    del outputs["embedding"]
+    terms = FSPTALLoss(lambda_score=0.0)(outputs, targets)
+    assert terms["loss_score"].item() == 0 and terms["loss_separation"].item() == 0
+
+
+# ---------------------------------------------------------------------- estimator
+def test_fit_predict_and_history(data):
+    est = FSPTAL(**FAST).fit(data.X, data.y, data.clicks)
+    for name in ("train_loss", *FSPTAL._loss_names):
+        assert np.isfinite(est.history_[-1, name])
+    assert est.predict_proba(data.X[:3]).shape == (3, 3)
+    assert [c.shape for c in est.predict_cas(data.X[:2])] == [(len(x), 3) for x in data.X[:2]]
+    for det, x in zip(est.predict(data.X[:3]), data.X[:3]):
+        assert det.shape[1] == 4 and np.all(np.diff(det[:, 3]) <= 0)
+        assert np.all(det[:, 1] <= len(x) + 1e-9)
+
+
+def test_fit_without_action_clicks_is_refused(data):
+    with pytest.raises(ValueError, match="action clicks"):
+        FSPTAL(**FAST).fit(data.X, data.y)
+    background = simulate_clicks(data.segments, data.lengths, kind="background", random_state=0)
+    with pytest.raises(ValueError, match="action clicks"):
+        FSPTAL(**FAST).fit(data.X, data.y, background)
+
+
+def test_click_of_a_class_absent_from_the_video_is_refused(data):
+    clicks = [c.copy() for c in data.clicks]
+    absent = int(np.flatnonzero(data.y[0] == 0)[0])
+    clicks[0] = np.array([[0.0, absent]])
+    with pytest.raises(ValueError, match=r"clicks\[0\].*not labelled with class"):
+        FSPTAL(**FAST).fit(data.X, data.y, clicks)
+
+
+def test_training_positions_follow_label_extension():
+    clicks = np.array([[5.0, 1], [9.0, -1]])
+    est = FSPTAL(n_segments=16)
+    np.testing.assert_array_equal(est._training_positions(0, 20, clicks, None),
+                                  extension_positions(20, 16, [5.0]))
+    est.set_params(label_extension=False)
+    np.testing.assert_array_equal(est._training_positions(0, 20, clicks, None),
+                                  source_positions(20, 16, "interpolate"))
+    est.set_params(label_extension=True, resampling=None)
+    assert est._training_positions(0, 20, clicks, None).shape == (20,)
+
+
+@pytest.mark.parametrize("ablation", [
+    dict(label_extension=False),  # A
+    dict(label_mining=False),  # B
+    dict(lambda_score=0.0),  # C
+    dict(feature_separation=False),  # D
+])
+def test_table2_ablations_are_parameter_settings(data, ablation):
+    est = FSPTAL(**{**FAST, "max_epochs": 1, **ablation}).fit(data.X, data.y, data.clicks)
+    assert np.isfinite(est.history_[-1, "train_loss"])
+    if "feature_separation" in ablation:
+        assert est.history_[-1, "loss_separation"] == 0
+        assert est.module_.embedding is None
+
+
+@pytest.mark.parametrize("params", [dict(n_segments=None), dict(resampling="perturb"),
+                                    dict(resampling="perturb", label_extension=False)])
+def test_ragged_batches_and_other_resamplings(data, params):
+    est = FSPTAL(**{**FAST, "max_epochs": 1, **params}).fit(data.X[:6], data.y[:6],
+                                                             data.clicks[:6])
+    assert np.isfinite(est.history_[-1, "train_loss"])
+    assert [c.shape for c in est.predict_cas(data.X[:2])] == [(len(x), 3) for x in data.X[:2]]
+
+
+def test_same_random_state_gives_identical_predictions_and_clone_keeps_params(data):
+    est = FSPTAL(**FAST)
+    a = est.fit(data.X, data.y, data.clicks).predict(data.X[:3])
+    b = clone(est).fit(data.X, data.y, data.clicks).predict(data.X[:3])
+    for da, db in zip(a, b):
+        np.testing.assert_array_equal(da, db)
+    assert clone(est).get_params() == est.get_params()
+
+
+@pytest.mark.parametrize("param,value", [("point_weight", 0.0), ("background_threshold", 1.5),
+                                         ("label_mining", "yes"), ("lambda_score", -1.0)])
+def test_bad_parameters_are_rejected_at_fit(data, param, value):
+    with pytest.raises((ValueError, TypeError), match=param):
+        FSPTAL(**FAST).set_params(**{param: value}).fit(data.X, data.y, data.clicks)
+
+
+def test_trains_on_real_thumos14_timelines_and_action_points(shared_data):
+    folder = os.path.join(shared_data, "thumos14")
+    real = load_dataset(os.path.join(folder, "gt_val.json"),
+                        clicks=os.path.join(folder, "action_points.csv"))
+    keep = [0, 1, 2, 3, 4, 5]
+    segments = [real.segments[i] for i in keep]
+    lengths = [int(real.lengths[i]) for i in keep]
+    synth = make_temporal_actions(segments=segments, lengths=lengths,
+                                  n_classes=len(real.class_names), n_features=8, random_state=0)
+    clicks = [real.clicks[i] for i in keep]
+    assert all(len(c) == len(s) for c, s in zip(clicks, segments))  # one point per instance
+    est = FSPTAL(**{**FAST, "max_epochs": 1}).fit(synth.X, real.y[keep], clicks)
+    assert np.isfinite(est.history_[-1, "train_loss"])
+    assert 0.0 <= est.score(synth.X, segments=segments) <= 1.0
+
+
+@pytest.mark.gpu
+def test_fsptal_trains_and_predicts_on_cuda(data):
+    est = FSPTAL(**{**FAST, "device": "cuda"}).fit(data.X, data.y, data.clicks)
+    assert next(est.module_.parameters()).is_cuda
+    assert est.predict_proba(data.X).shape == (len(data.X), 3)
+    b = torch.rand(2, 9, device="cuda")
+    q = torch.rand(2, 9, 3, device="cuda")
+    points = torch.full((2, 9), N, device="cuda")
+    points[0, 4] = 1
+    on_gpu = mine_point_labels(b, q, points)
+    on_cpu = mine_point_labels(b.cpu(), q.cpu(), points.cpu())
+    for a, c in zip(on_gpu, on_cpu):
+        assert torch.equal(a.cpu(), c)

@@ -1,0 +1,265 @@
+"""FS-PTAL's point-label algorithms: label extension, mining (Alg. 2), runs, OIC ranges."""
+import numpy as np
+import pytest
+import torch
+
+from sktal._resampling import IGNORE_INDEX, interpolate_rows, map_click_labels, source_positions
+from sktal.localizers._point_labels import (
+    class_runs,
+    extension_positions,
+    mine_point_labels,
+    outer_ranges,
+)
+
+N = IGNORE_INDEX
+
+
+# ----------------------------------------------------------------- label extension
+def test_extension_without_points_is_linear_interpolation():
+    for length, n in [(37, 20), (10, 10), (5, 23)]:
+        np.testing.assert_allclose(
+            extension_positions(length, n, []),
+            source_positions(length, n, "interpolate"),
+            atol=1e-12,
+        )
+
+
+def test_extension_hand_computed_positions():
+    # weights [1.67, 2.5, 1.67, 1], quantiles (j + .5) / 6 * 6.84 on the piecewise-linear CDF
+    expected = [0.0, 0.516, 0.972, 1.428, 2.0748503, 2.93]
+    np.testing.assert_allclose(extension_positions(4, 6, [1]), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_extension_is_monotone_with_requested_length(seed):
+    rng = np.random.default_rng(seed)
+    length = int(rng.integers(1, 60))
+    n = int(rng.integers(1, 80))
+    points = rng.integers(0, length, size=rng.integers(0, 6))
+    pos = extension_positions(length, n, points)
+    assert pos.shape == (n,)
+    assert np.all(np.diff(pos) >= 0)
+    assert pos.min() >= 0 and pos.max() <= length - 1
+    assert extension_positions(length, None, points).shape == (length,)
+
+
+def test_extension_samples_in_proportion_to_the_weights():
+    # runs {3, 4} and {8}: τ2 at 2, 5, 7, 9; τ1 at 3, 4, 8
+    weights = np.array([1, 1, 1.5, 3, 3, 1.5, 1, 1.5, 3, 1.5, 1, 1.0])
+    n = 10_000
+    pos = extension_positions(12, n, [4.2, 3, 8], point_weight=3, neighbour_weight=1.5)
+    counts = np.bincount(np.rint(pos).astype(int), minlength=12)
+    np.testing.assert_allclose(counts, n * weights / weights.sum(), atol=1.5)
+
+
+def test_extension_moves_labels_onto_their_features():
+    length, t0, t1 = 30, 7, 21
+    video = np.arange(length, dtype=np.float32)[:, None]  # feature = own index
+    clicks = np.array([[t0, 2], [t1, 0]], dtype=float)
+    pos = extension_positions(length, 30, clicks[:, 0])
+    features = interpolate_rows(video, pos)[:, 0]
+    labels = map_click_labels(clicks, pos, n_classes=3)
+    for t, c in [(t0, 2), (t1, 0)]:
+        hit = labels == c
+        assert hit.sum() >= 2  # the click now covers more than one step
+        assert np.all(np.abs(features[hit] - t) <= 0.5)
+        # the labelled steps are consecutive
+        assert np.all(np.diff(np.flatnonzero(hit)) == 1)
+    plain = map_click_labels(clicks, source_positions(length, 30, "interpolate"), 3)
+    assert (labels != N).sum() > (plain != N).sum()
+
+
+# ------------------------------------------------------------------------- mining
+def _mine(b, q_argmax, points, n_classes=2, **kw):
+    """Run the miner on one video given its background scores and class arg-maxes."""
+    b = torch.tensor([b], dtype=torch.float32)
+    q = torch.nn.functional.one_hot(torch.tensor([q_argmax]), n_classes).float()
+    points = torch.tensor([points])
+    action, background = mine_point_labels(b, q, points, **kw)
+    return action[0].tolist(), background[0].int().tolist()
+
+
+def test_mining_thresholds_and_forced_background_in_each_gap():
+    #     0    1    2    3    4    5    6    7
+    b = [0.1, 0.2, 0.9, 0.5, 0.1, 0.3, 0.6, 0.2]
+    action, bkg = _mine(b, [0] * 8, [N, 0, N, N, N, N, 1, N])
+    # gap [0]: nothing above .85 -> its max (the only snippet); gap [2..5]: 2;
+    # gap [7]: forced. Snippet 4 (b <= .25) is right of the gap's background and
+    # its right neighbour is class 1, but its arg-max class is 0: not mined.
+    assert bkg == [1, 0, 1, 0, 0, 0, 0, 1]
+    assert action == [N, 0, N, N, N, N, 1, N]
+
+
+def test_mining_gap_without_background_takes_first_maximum():
+    b = [0.5, 0.3, 0.7, 0.2, 0.7, 0.6, 0.1]
+    action, bkg = _mine(b, [0] * 7, [0, N, N, N, N, N, 0])
+    assert bkg == [0, 0, 1, 0, 0, 0, 0]  # 2 and 4 tie at .7: the first wins
+    # 1 (b .3) is above γ_act; 3 (b .2) is right of the background -> class 0 of
+    # the right point (index 6)
+    assert action == [0, N, N, 0, N, N, 0]
+
+
+def test_mining_joins_background_points_within_a_gap():
+    b = [0.1, 0.9, 0.1, 0.3, 0.95, 0.1, 0.2]
+    action, bkg = _mine(b, [1] * 7, [1, N, N, N, N, N, 1])
+    assert bkg == [0, 1, 1, 1, 1, 0, 0]
+    # 2 and 3 lie between two background points: background, not pseudo action;
+    # 5 (b .1) joins the right point's class
+    assert action == [1, N, N, N, N, 1, 1]
+
+
+def test_mining_pseudo_actions_need_no_background_in_between_not_contiguity():
+    #     0    1    2    3    4    5    6    7    8    9
+    b = [0.9, 0.9, 0.0, 0.1, 0.5, 0.2, 0.9, 0.1, 0.0, 0.9]
+    top = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1]
+    action, bkg = _mine(b, top, [N, N, 0, N, N, N, N, N, 1, N])
+    assert bkg == [1, 1, 0, 0, 0, 0, 1, 0, 0, 1]
+    # 3 and 5 join class 0 across 4 (b .5, not mined itself); 7 joins class 1
+    assert action == [N, N, 0, 0, N, 0, N, 1, 1, N]
+
+
+def test_mining_requires_the_neighbour_class_to_be_the_argmax():
+    b = [0.9, 0.1, 0.1, 0.1, 0.9]
+    action, _ = _mine(b, [0, 0, 1, 0, 0], [N, N, N, 0, N])
+    assert action == [N, 0, N, 0, N]  # 2 is closer in time but its top class is 1
+
+
+def test_mining_thresholds_are_strict_for_background_inclusive_for_action():
+    b = [0.85, 0.25, 0.0, 0.86]
+    action, bkg = _mine(b, [0] * 4, [N, N, 0, N])
+    # .85 is not > .85, but it is the gap's maximum; .25 <= .25 is mined
+    assert bkg == [1, 0, 0, 1]
+    assert action == [N, 0, 0, N]
+
+
+def test_mining_adjacent_action_points_of_different_classes():
+    b = [0.9, 0.1, 0.0, 0.0, 0.1, 0.9]
+    top = [0, 0, 0, 1, 1, 1]
+    action, bkg = _mine(b, top, [N, N, 0, 1, N, N])
+    # no gap between 2 and 3: no background forced there
+    assert bkg == [1, 0, 0, 0, 0, 1]
+    assert action == [N, 0, 0, 1, 1, N]
+
+
+def test_mining_points_at_the_video_edges():
+    b = [0.0, 0.1, 0.3, 0.1, 0.0]
+    action, bkg = _mine(b, [0, 0, 0, 1, 1], [0, N, N, N, 1])
+    # the only gap is 1..3; its maximum (2) is background; no edge gap exists
+    assert bkg == [0, 0, 1, 0, 0]
+    assert action == [0, 0, N, 1, 1]
+    # a single point at the start: the gap to the right ends at the video's end
+    action, bkg = _mine([0.0, 0.1, 0.2, 0.3], [0] * 4, [0, N, N, N])
+    assert bkg == [0, 0, 0, 1]
+    assert action == [0, 0, 0, N]
+
+
+def test_mining_without_action_points_marks_one_background_point():
+    action, bkg = _mine([0.1, 0.5, 0.2], [0] * 3, [N, N, N])
+    assert bkg == [0, 1, 0]
+    assert action == [N, N, N]
+
+
+def test_mining_background_clicks_are_background_seeds():
+    # label 2 == n_classes: a background click at 3 (b only .4)
+    action, bkg = _mine([0.0, 0.1, 0.6, 0.4, 0.1], [0] * 5, [0, N, N, 2, N])
+    assert bkg == [0, 0, 0, 1, 0]
+    assert action == [0, 0, N, N, N]
+
+
+def _reference_mining(b, top, points, n_classes, gamma_bkg, gamma_act):
+    """Alg. 2 with explicit loops, one video."""
+    length = len(b)
+    act = [t for t in range(length) if 0 <= points[t] < n_classes]
+    bkg = {t for t in range(length)
+           if t not in act and (b[t] > gamma_bkg or points[t] == n_classes)}
+    for lo, hi in zip([-1] + act, act + [length]):
+        inside = list(range(lo + 1, hi))
+        if inside and not any(j in bkg for j in inside):
+            bkg.add(max(inside, key=lambda j: (b[j], -j)))
+    for lo, hi in zip([-1] + act, act + [length]):
+        inside = sorted(j for j in bkg if lo < j < hi)
+        if inside:
+            bkg.update(range(inside[0], inside[-1] + 1))
+    out = [points[t] if t in act else N for t in range(length)]
+    for i in range(length):
+        if i in act or i in bkg or b[i] > gamma_act:
+            continue
+        left = [t for t in act if t < i]
+        right = [t for t in act if t > i]
+        if left and not any(left[-1] < j < i for j in bkg) and top[i] == points[left[-1]]:
+            out[i] = points[left[-1]]
+        elif right and not any(i < j < right[0] for j in bkg) and top[i] == points[right[0]]:
+            out[i] = points[right[0]]
+    return out, [int(t in bkg) for t in range(length)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mining_matches_a_loop_implementation_of_alg2(seed):
+    rng = np.random.default_rng(seed)
+    n_videos, length, n_classes = 3, 25, 3
+    b = rng.random((n_videos, length)) ** rng.uniform(0.3, 3)
+    q = rng.random((n_videos, length, n_classes))
+    points = np.full((n_videos, length), N)
+    for v in range(n_videos):
+        where = rng.choice(length, size=rng.integers(0, 6), replace=False)
+        points[v, where] = rng.integers(0, n_classes + 1, size=len(where))  # some bkg clicks
+    lengths = [length, 19, 7]
+    mask = np.arange(length)[None] < np.array(lengths)[:, None]
+    points[~mask] = N
+    action, bkg = mine_point_labels(
+        torch.tensor(b), torch.tensor(q), torch.tensor(points),
+        background_threshold=0.8, action_threshold=0.3, mask=torch.tensor(mask),
+    )
+    for v, n in enumerate(lengths):
+        exp_action, exp_bkg = _reference_mining(
+            b[v, :n], q[v, :n].argmax(-1), points[v, :n], n_classes, 0.8, 0.3
+        )
+        assert action[v, :n].tolist() == exp_action
+        assert bkg[v, :n].int().tolist() == exp_bkg
+        assert action[v, n:].eq(N).all() and not bkg[v, n:].any()
+
+
+# -------------------------------------------------------------- runs and OIC ranges
+def test_class_runs_find_runs_and_same_class_neighbours():
+    action = torch.tensor([[0, 0, N, 1, 0, N, N, 0],
+                           [N, 1, 1, N, N, N, N, N]])
+    runs = class_runs(action, 2, lengths=torch.tensor([8, 6]))
+    got = list(zip(*[runs[k].tolist() for k in
+                     ("video", "label", "start", "end", "previous_end", "next_start")]))
+    assert got == [
+        (0, 0, 0, 1, -1, 4),
+        (0, 0, 4, 4, 1, 7),
+        (0, 0, 7, 7, 4, 8),
+        (0, 1, 3, 3, -1, 8),
+        (1, 1, 1, 2, -1, 6),
+    ]
+
+
+def test_class_runs_empty():
+    runs = class_runs(torch.full((2, 5), N), 3)
+    assert runs["start"].numel() == 0
+
+
+def test_outer_ranges_without_neighbours_is_lacps_range():
+    # LACP: max(0, int(s - δ l)) .. min(T - 1, int(e + δ l))
+    length = 40
+    for s in range(0, 40, 3):
+        for e in range(s, 40, 4):
+            left, right = outer_ranges(torch.tensor([s]), torch.tensor([e]),
+                                       torch.tensor([-1]), torch.tensor([length]))
+            size = e - s + 1
+            assert left.item() == max(0, int(s - 0.25 * size))
+            assert right.item() == min(length - 1, int(e + 0.25 * size))
+
+
+def test_outer_ranges_stop_at_neighbouring_segments():
+    start, end = torch.tensor([4, 2]), torch.tensor([19, 9])
+    left, right = outer_ranges(start, end, torch.tensor([0, -1]), torch.tensor([40, 11]))
+    # [4, 19] (l 16): floor(4 - 4) = 0, but [.., 0] is the previous segment -> 1
+    # [2, 9] (l 8): floor(9 + 2) = 11, but the next segment starts at 11 -> 10
+    assert left.tolist() == [1, 0]
+    assert right.tolist() == [23, 10]
+    # δ = 0 leaves no outer range
+    left, right = outer_ranges(start, end, torch.tensor([-1, -1]), torch.tensor([40, 40]),
+                               ratio=0.0)
+    assert left.tolist() == [4, 2] and right.tolist() == [19, 9]
