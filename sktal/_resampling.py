@@ -64,9 +64,11 @@ def interpolate_rows(values, positions):
 def map_click_labels(clicks, positions, n_classes):
     """Per-step click labels after resampling.
 
-    A click at snippet ``t`` labels every output step whose source position rounds to
-    ``t``; when no step comes from ``t`` (the video was shortened) it labels the step
-    whose source position is nearest, so no click is lost. Background (-1) becomes
+    A click at timestep ``t`` lies in snippet ``floor(t)`` (snippet ``i`` covers
+    ``[i, i + 1)``, the loaders' convention). It labels every output step whose
+    source position rounds to that snippet; when no step comes from it (the video
+    was shortened) it labels the step whose source position is nearest, so no click
+    is lost. Background (-1) becomes
     ``n_classes``; steps without a click get :data:`IGNORE_INDEX`. Where two clicks
     reach the same step, the later click in the array wins.
 
@@ -80,9 +82,10 @@ def map_click_labels(clicks, positions, n_classes):
     nearest_source = np.rint(positions)
     for t, label in clicks:
         target = n_classes if label < 0 else int(label)
-        hits = np.flatnonzero(nearest_source == round(t))
+        snippet = np.floor(t)
+        hits = np.flatnonzero(nearest_source == snippet)
         if hits.size == 0:
-            hits = [int(np.argmin(np.abs(positions - t)))]
+            hits = [int(np.argmin(np.abs(positions - snippet)))]
         out[hits] = target
     return out
 

@@ -91,3 +91,9 @@ def test_restore_length_handles_repeated_positions():
     values = np.arange(6.0)[:, None]
     back = restore_length(values, pos, 2)
     assert np.allclose(back.ravel(), [0.0, 3.0])
+
+
+def test_fractional_click_marks_the_snippet_it_falls_in():
+    # snippet i covers [i, i + 1): a click at 2.7 is in snippet 2, not 3
+    labels = map_click_labels(np.array([[2.7, -1.0]]), np.arange(5.0), 3)
+    assert list(np.flatnonzero(labels == 3)) == [2]

@@ -41,7 +41,8 @@ def extension_positions(length, n_segments, points, point_weight=2.5,
     n_segments : int or None
         Number of output steps ``T``; ``None`` keeps ``length``.
     points : array-like of float
-        Positions of the labelled (action) snippets; rounded to whole snippets.
+        Timesteps of the labelled (action) points; a point at ``t`` marks snippet
+        ``floor(t)``, as everywhere in sktal.
     point_weight : float, default=2.5
         τ1.
     neighbour_weight : float, default=1.67
@@ -62,7 +63,7 @@ def extension_positions(length, n_segments, points, point_weight=2.5,
     """
     n = length if n_segments is None else int(n_segments)
     weights = np.ones(length)
-    idx = np.unique(np.clip(np.rint(np.asarray(points, dtype=float)), 0, length - 1))
+    idx = np.unique(np.clip(np.floor(np.asarray(points, dtype=float)), 0, length - 1))
     idx = idx.astype(np.int64)
     if idx.size:
         breaks = np.diff(idx) > 1
