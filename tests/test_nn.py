@@ -12,6 +12,7 @@ from sktal.nn import (
     EmbeddingModule,
     FilterModule,
     click_cross_entropy,
+    embedding_separation_loss,
     foreground_norm_loss,
     masked_mean,
     minmax_normalize,
@@ -113,6 +114,55 @@ def _attention_conv_loop(conv, x, emb):
                     acc += w[:, :, o] @ (x[b, s].double() * sim)
             out[b, t] = acc
     return out
+
+
+def _separation_batch():
+    # video 0: actions e0 = (1, 0), e1 = (.6, .8); background e2 = (.8, .6), e3 = (0, 1)
+    #   s01 = .6, s02 = .8, s03 = 0, s12 = .96, s13 = .8, s23 = .6
+    # video 1: two identical action snippets, no background
+    emb = torch.tensor([
+        [[1.0, 0.0], [0.6, 0.8], [0.8, 0.6], [0.0, 1.0]],
+        [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]],
+    ])
+    action = torch.tensor([[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
+    background = torch.tensor([[False, False, True, True], [False, False, False, False]])
+    return emb, action, background
+
+
+def test_embedding_separation_loss_matches_hand_computation():
+    emb, action, background = _separation_batch()
+    # video 0, same=.9, diff=.1: A-A hardest .6, .6 -> .3, .3; B-B .6, .6 -> .3, .3;
+    # A rows vs B: max .8, .96 -> .7, .86 (mean .78); B rows vs A: .96, .8 (mean .78)
+    # video 1: A-A similarity 1 -> 0; no background: the other terms are empty
+    # per term: mean(.3, 0) + .3 + .78
+    got = embedding_separation_loss(emb, action, background, 0.9, 0.1)
+    assert got.item() == pytest.approx(0.15 + 0.3 + 0.78)
+    # per video: video 1 has no background and is skipped; video 0 sums its terms
+    got = embedding_separation_loss(emb, action, background, 0.9, 0.1, average="per_video")
+    assert got.item() == pytest.approx(0.3 + 0.3 + 0.78)
+    got = embedding_separation_loss(emb, action, background, 0.9, 0.1, symmetric=True,
+                                    average="per_video")
+    assert got.item() == pytest.approx(0.3 + 0.3 + 0.78 + 0.78)
+    # weights: snippet 0 counts twice in the means over A -> (2 * .7 + .86) / 3
+    weighted = torch.tensor([[2.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    got = embedding_separation_loss(emb, weighted, background, 0.9, 0.1)
+    assert got.item() == pytest.approx(0.3 + 0.3 + (2 * 0.7 + 0.86) / 3)
+    # a boolean mask is weight 1
+    assert embedding_separation_loss(emb, action > 0, background, 0.9, 0.1).item() == (
+        pytest.approx(0.15 + 0.3 + 0.78)
+    )
+
+
+def test_embedding_separation_loss_without_pairs_is_a_differentiable_zero():
+    emb, action, background = _separation_batch()
+    emb = emb.clone().requires_grad_(True)
+    none = torch.zeros_like(background)
+    for average in ("per_term", "per_video"):
+        got = embedding_separation_loss(emb, torch.zeros_like(action), none, average=average)
+        assert got.item() == 0
+        got.backward()
+    with pytest.raises(ValueError, match="average"):
+        embedding_separation_loss(emb, action, background, average="mean")
 
 
 def test_attention_conv_matches_an_explicit_loop():

@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from sktal.localizers._ten import (
+from sktal.localizers._ten import TEN, TENLoss, TENModule
+from sktal.localizers._ten_functional import (
     BACKGROUND_STRATEGIES,
-    TEN,
-    TENLoss,
-    TENModule,
     attention_consistency_loss,
     attention_pool,
     background_loss,

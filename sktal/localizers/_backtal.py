@@ -17,6 +17,7 @@ from ..base import BaseLocalizer, fill_doc
 from ..nn import (
     EmbeddingModule,
     click_cross_entropy,
+    embedding_separation_loss,
     topk_mean,
     topk_sizes,
 )
@@ -107,11 +108,6 @@ def topk_action_weights(cas, labels, ratio=8, mask=None):
     return weights.scatter_add_(1, index.reshape(batch, -1), keep.reshape(batch, -1).to(cas.dtype))
 
 
-def _weighted_mean(values, weights):
-    """Per-video mean of ``values`` (batch, T) with weights (batch, T); 0 if none."""
-    return (values * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-12)
-
-
 def affinity_loss(embedding, action_weights, background_mask, tau_same=0.5,
                   tau_diff=0.1, variant="code"):
     """Hard-mined embedding loss of the affinity module (BackTAL Eq. 10–13).
@@ -133,7 +129,9 @@ def affinity_loss(embedding, action_weights, background_mask, tau_same=0.5,
       ``relu(max_{a in A, b in B} s - tau_diff)``.
 
     Terms over an empty set are 0. The per-video sums are averaged over the videos
-    with at least one background click; the others are skipped.
+    with at least one background click; the others are skipped. The code variant is
+    :func:`sktal.nn.embedding_separation_loss` (``symmetric=True``,
+    ``average='per_video'``); the paper variant is BackTAL's own.
 
     Parameters
     ----------
@@ -152,33 +150,23 @@ def affinity_loss(embedding, action_weights, background_mask, tau_same=0.5,
     """
     if variant not in ("code", "paper"):
         raise ValueError(f"variant must be 'code' or 'paper', got {variant!r}")
-    sim = embedding @ embedding.transpose(1, 2)  # (batch, T, T) cosine of unit vectors
-    act = action_weights > 0
-    bg = background_mask
-    bg_weights = bg.to(sim.dtype)
     if variant == "code":
-        not_act_col, not_bg_col = ~act.unsqueeze(1), ~bg.unsqueeze(1)
-        act_act = sim.masked_fill(not_act_col, _ABOVE).amin(dim=2)
-        bg_bg = sim.masked_fill(not_bg_col, _ABOVE).amin(dim=2)
-        act_bg = sim.masked_fill(not_bg_col, _BELOW).amax(dim=2)  # rows in A
-        bg_act = sim.masked_fill(not_act_col, _BELOW).amax(dim=2)  # rows in B
-        per_video = (
-            _weighted_mean(F.relu(tau_same - act_act), action_weights)
-            + _weighted_mean(F.relu(tau_same - bg_bg), bg_weights)
-            + _weighted_mean(F.relu(act_bg - tau_diff), action_weights)
-            + _weighted_mean(F.relu(bg_act - tau_diff), bg_weights)
+        return embedding_separation_loss(
+            embedding, action_weights, background_mask, tau_same, tau_diff,
+            symmetric=True, average="per_video",
         )
-    else:
-        length = sim.shape[1]
-        off_diagonal = ~torch.eye(length, dtype=torch.bool, device=sim.device)
-        act_pairs = act.unsqueeze(2) & act.unsqueeze(1) & off_diagonal
-        bg_pairs = bg.unsqueeze(2) & bg.unsqueeze(1) & off_diagonal
-        mixed_pairs = act.unsqueeze(2) & bg.unsqueeze(1)
-        per_video = (
-            F.relu(tau_same - sim.masked_fill(~act_pairs, _ABOVE).amin(dim=(1, 2)))
-            + F.relu(tau_same - sim.masked_fill(~bg_pairs, _ABOVE).amin(dim=(1, 2)))
-            + F.relu(sim.masked_fill(~mixed_pairs, _BELOW).amax(dim=(1, 2)) - tau_diff)
-        )
+    sim = embedding @ embedding.transpose(1, 2)  # (batch, T, T) cosine of unit vectors
+    act, bg = action_weights > 0, background_mask
+    length = sim.shape[1]
+    off_diagonal = ~torch.eye(length, dtype=torch.bool, device=sim.device)
+    act_pairs = act.unsqueeze(2) & act.unsqueeze(1) & off_diagonal
+    bg_pairs = bg.unsqueeze(2) & bg.unsqueeze(1) & off_diagonal
+    mixed_pairs = act.unsqueeze(2) & bg.unsqueeze(1)
+    per_video = (
+        F.relu(tau_same - sim.masked_fill(~act_pairs, _ABOVE).amin(dim=(1, 2)))
+        + F.relu(tau_same - sim.masked_fill(~bg_pairs, _ABOVE).amin(dim=(1, 2)))
+        + F.relu(sim.masked_fill(~mixed_pairs, _BELOW).amax(dim=(1, 2)) - tau_diff)
+    )
     valid = bg.any(dim=1).to(sim.dtype)
     return (per_video * valid).sum() / valid.sum().clamp(min=1)
 

@@ -14,7 +14,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..base import BaseLocalizer, fill_doc
-from ..nn import AttentionConv1d, EmbeddingModule, topk_mean, video_bce_loss
+from ..nn import (
+    AttentionConv1d,
+    EmbeddingModule,
+    embedding_separation_loss,
+    topk_mean,
+    video_bce_loss,
+)
 from ._point_labels import class_runs, extension_positions, mine_point_labels, outer_ranges
 
 _EPS = 1e-7
@@ -127,7 +133,8 @@ def feature_separation_loss(embedding, action, background, same=0.9, diff=0.1):
     For each action (background) point, its least similar action (background) point
     should be at least ``same`` (ψ_same) similar; for each action point, its most
     similar background point at most ``diff`` (ψ_diff). Each term is averaged per video
-    over its points, then over the videos having them; the three are summed.
+    over its points, then over the videos having them; the three are summed:
+    :func:`sktal.nn.embedding_separation_loss` with ``average='per_term'``.
 
     Parameters
     ----------
@@ -135,19 +142,8 @@ def feature_separation_loss(embedding, action, background, same=0.9, diff=0.1):
         L2-normalised embeddings.
     action, background : torch.Tensor of shape (B, T), bool
     """
-    sim = embedding @ embedding.transpose(1, 2)
-
-    def hard(rows, cols, fill, reduce):
-        pairs = rows.unsqueeze(2) & cols.unsqueeze(1)
-        value = reduce(sim.masked_fill(~pairs, fill), dim=2)
-        return value, rows & cols.any(dim=1, keepdim=True)
-
-    bkg, bkg_valid = hard(background, background, 2.0, torch.amin)
-    act, act_valid = hard(action, action, 2.0, torch.amin)
-    cross, cross_valid = hard(action, background, -2.0, torch.amax)
-    return (_mean_over_videos(F.relu(same - bkg), bkg_valid)
-            + _mean_over_videos(F.relu(same - act), act_valid)
-            + _mean_over_videos(F.relu(cross - diff), cross_valid))
+    return embedding_separation_loss(embedding, action, background, same, diff,
+                                     symmetric=False, average="per_term")
 
 
 class FSPTALModule(nn.Module):

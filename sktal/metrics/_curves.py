@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._detection import _greedy_match, _interpolated_ap, _iou, _stack_rows
+from ._detection import _interpolated_ap, _rank_and_match
 
 __all__ = ["detection_precision_recall"]
 
@@ -74,63 +74,13 @@ def detection_precision_recall(segments_true, detections, tiou_threshold=0.5):
         or not 0 <= tiou_threshold <= 1
     ):
         raise ValueError(f"tiou_threshold must be a number in [0, 1], got {tiou_threshold!r}")
-    thresholds = np.array([float(tiou_threshold)])
-    gt_rows, gt_video, _ = _stack_rows(segments_true, 3, "segments_true")
-    det_rows, det_video, det_row = _stack_rows(detections, 4, "detections")
-    n_videos = len(segments_true)
-    if len(detections) != n_videos:
-        raise ValueError(
-            f"segments_true and detections must describe the same videos, got "
-            f"{n_videos} and {len(detections)} videos"
-        )
-    gt_class = gt_rows[:, 2].astype(np.int64)
-    det_class = det_rows[:, 2].astype(np.int64)
-    classes = np.unique(gt_class)
-    if classes.size == 0:
-        raise ValueError("segments_true holds no ground-truth segment")
+    matched = _rank_and_match(segments_true, detections, np.array([float(tiou_threshold)]))
+    classes, class_bounds, n_positive = matched.classes, matched.class_bounds, matched.n_positive
+    true_positive = matched.true_positive[0]
+    det_rows, det_video, det_row = (
+        matched.rows[matched.order], matched.video[matched.order], matched.row[matched.order]
+    )
     n_gt_classes = classes.size
-
-    # detections of classes with ground truth, ranked by class then score (stable)
-    det_k = np.searchsorted(classes, det_class)
-    known = det_k < n_gt_classes
-    known[known] = classes[det_k[known]] == det_class[known]
-    det_rows, det_video, det_row, det_k = (
-        det_rows[known], det_video[known], det_row[known], det_k[known]
-    )
-    order = np.lexsort((-det_rows[:, 3], det_k))
-    det_rows, det_video, det_row, det_k = (
-        det_rows[order], det_video[order], det_row[order], det_k[order]
-    )
-    class_bounds = np.searchsorted(det_k, np.arange(n_gt_classes + 1))
-
-    # ground truth grouped by (class, video), row order kept inside a group
-    gt_k = np.searchsorted(classes, gt_class)
-    gt_key = gt_k * n_videos + gt_video
-    gt_order = np.argsort(gt_key, kind="stable")
-    gt_key, gt_rows = gt_key[gt_order], gt_rows[gt_order]
-    n_positive = np.bincount(gt_k, minlength=n_gt_classes)
-
-    det_key = det_k * n_videos + det_video
-    first_gt = np.searchsorted(gt_key, det_key, side="left")
-    n_pairs = np.searchsorted(gt_key, det_key, side="right") - first_gt
-    pair_det = np.repeat(np.arange(len(det_rows)), n_pairs)
-    pair_gt = np.arange(pair_det.size) + np.repeat(
-        first_gt - (np.cumsum(n_pairs) - n_pairs), n_pairs
-    )
-    pair_iou = _iou(
-        det_rows[pair_det, 0], det_rows[pair_det, 1], gt_rows[pair_gt, 0], gt_rows[pair_gt, 1]
-    )
-    can_match = pair_iou >= thresholds[0]
-    pair_det, pair_gt, pair_iou = pair_det[can_match], pair_gt[can_match], pair_iou[can_match]
-    pair_order = np.lexsort((pair_gt, -pair_iou, pair_det))
-    true_positive = _greedy_match(
-        pair_det[pair_order],
-        pair_gt[pair_order],
-        pair_iou[pair_order],
-        len(det_rows),
-        len(gt_rows),
-        thresholds,
-    )[0]
 
     precision, recall, scores, hits_list, index = [], [], [], [], []
     ap = np.zeros(n_gt_classes)

@@ -399,6 +399,105 @@ def _average_precisions(true_positive, class_bounds, n_positive):
     return ap
 
 
+def _rank_and_match(segments_true, detections, thresholds, *, n_classes=None,
+                    empty_message="segments_true holds no ground-truth segment"):
+    """Rank the detections of each ground-truth class and match them greedily.
+
+    The matching of :func:`detection_map` (see its docstring for the rules), shared
+    with :func:`~sktal.metrics.detection_precision_recall`.  ``thresholds`` are
+    checked already; ``n_classes`` as in :func:`detection_map`.
+
+    Returns
+    -------
+    Bunch
+        classes : ndarray of shape (n_gt_classes,)
+        order : ndarray of shape (n_ranked,)
+            Flat detection indices (into ``rows``) of the detections of classes with
+            ground truth, by class then decreasing score (stably).
+        class_bounds : ndarray of shape (n_gt_classes + 1,)
+            Class ``k``'s detections are ``order[class_bounds[k]:class_bounds[k + 1]]``.
+        n_positive : ndarray of shape (n_gt_classes,)
+        true_positive : ndarray of shape (n_thresholds, n_ranked), bool
+        rows, video, row : the stacked detections (:func:`_stack_rows`).
+    """
+    gt_rows, gt_video, _ = _stack_rows(segments_true, 3, "segments_true")
+    det_rows, det_video, det_row = _stack_rows(detections, 4, "detections")
+    n_videos = len(segments_true)
+    if len(detections) != n_videos:
+        raise ValueError(
+            f"segments_true and detections must describe the same videos, got "
+            f"{n_videos} and {len(detections)} videos"
+        )
+    gt_class = gt_rows[:, 2].astype(np.int64)
+    det_class = det_rows[:, 2].astype(np.int64)
+    if n_classes is not None:
+        if not isinstance(n_classes, numbers.Integral) or n_classes < 1:
+            raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+        for name, labels, video in (
+            ("segments_true", gt_class, gt_video),
+            ("detections", det_class, det_video),
+        ):
+            if (labels >= n_classes).any():
+                j = np.flatnonzero(labels >= n_classes)[0]
+                raise ValueError(
+                    f"{name}[{video[j]}]: class {labels[j]} is out of range for "
+                    f"n_classes={n_classes}"
+                )
+    classes = np.unique(gt_class)
+    if classes.size == 0:
+        raise ValueError(empty_message)
+    n_gt_classes = classes.size
+
+    # detections of classes with ground truth, ranked: by class, then score (stable)
+    det_k = np.searchsorted(classes, det_class)
+    known = det_k < n_gt_classes
+    known[known] = classes[det_k[known]] == det_class[known]
+    order = np.flatnonzero(known)
+    order = order[np.argsort(-det_rows[order, 3], kind="stable")]
+    # stable sort by class; int16 keys get NumPy's radix sort
+    key_type = np.int16 if n_gt_classes < 2**15 else np.int64
+    order = order[np.argsort(det_k[order].astype(key_type), kind="stable")]
+    det_start, det_end = det_rows[order, 0], det_rows[order, 1]
+    ranked_video, det_k = det_video[order], det_k[order]
+    class_bounds = np.searchsorted(det_k, np.arange(n_gt_classes + 1))
+
+    # ground truth grouped by (class, video), by start inside a group
+    gt_k = np.searchsorted(classes, gt_class)
+    gt_key = gt_k * n_videos + gt_video
+    gt_order = np.lexsort((gt_rows[:, 0], gt_key))
+    gt_key, gt_rows = gt_key[gt_order], gt_rows[gt_order]
+    n_positive = np.bincount(gt_k, minlength=n_gt_classes)
+
+    pair_det, pair_gt, pair_iou = _candidate_pairs(
+        det_start, det_end, det_k * n_videos + ranked_video,
+        gt_rows[:, 0], gt_rows[:, 1], gt_key, n_gt_classes * n_videos, thresholds.min(),
+    )
+    # a detection's pairs by preference: decreasing tIoU, then the lower row of the
+    # video (gt_order holds the original flat index, increasing with the row);
+    # only detections with several pairs need sorting
+    several = np.flatnonzero(np.bincount(pair_det, minlength=len(order))[pair_det] > 1)
+    if several.size:
+        preference = np.lexsort(
+            (gt_order[pair_gt[several]], -pair_iou[several], pair_det[several])
+        )
+        pair_gt[several] = pair_gt[several[preference]]
+        pair_iou[several] = pair_iou[several[preference]]
+    true_positive = _greedy_match(
+        pair_det, pair_gt, pair_iou, len(order), len(gt_rows), thresholds
+    )
+
+    return Bunch(
+        classes=classes,
+        order=order,
+        class_bounds=class_bounds,
+        n_positive=n_positive,
+        true_positive=true_positive,
+        rows=det_rows,
+        video=det_video,
+        row=det_row,
+    )
+
+
 def detection_map(
     segments_true, detections, tiou_thresholds=DEFAULT_TIOU_THRESHOLDS, *, n_classes=None
 ):
@@ -488,72 +587,13 @@ def detection_map(
     0.7143
     """
     thresholds = _check_thresholds(tiou_thresholds)
-    gt_rows, gt_video, _ = _stack_rows(segments_true, 3, "segments_true")
-    det_rows, det_video, _ = _stack_rows(detections, 4, "detections")
-    n_videos = len(segments_true)
-    if len(detections) != n_videos:
-        raise ValueError(
-            f"segments_true and detections must describe the same videos, got "
-            f"{n_videos} and {len(detections)} videos"
-        )
-    gt_class = gt_rows[:, 2].astype(np.int64)
-    det_class = det_rows[:, 2].astype(np.int64)
-    if n_classes is not None:
-        if not isinstance(n_classes, numbers.Integral) or n_classes < 1:
-            raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
-        for name, labels, video in (
-            ("segments_true", gt_class, gt_video),
-            ("detections", det_class, det_video),
-        ):
-            if (labels >= n_classes).any():
-                j = np.flatnonzero(labels >= n_classes)[0]
-                raise ValueError(
-                    f"{name}[{video[j]}]: class {labels[j]} is out of range for "
-                    f"n_classes={n_classes}"
-                )
-    classes = np.unique(gt_class)
-    if classes.size == 0:
-        raise ValueError("segments_true holds no ground-truth segment: mAP is undefined")
-    n_gt_classes = classes.size
-
-    # detections of classes with ground truth, ranked: by class, then score (stable)
-    det_k = np.searchsorted(classes, det_class)
-    known = det_k < n_gt_classes
-    known[known] = classes[det_k[known]] == det_class[known]
-    order = np.flatnonzero(known)
-    order = order[np.argsort(-det_rows[order, 3], kind="stable")]
-    # stable sort by class; int16 keys get NumPy's radix sort
-    key_type = np.int16 if n_gt_classes < 2**15 else np.int64
-    order = order[np.argsort(det_k[order].astype(key_type), kind="stable")]
-    det_start, det_end = det_rows[order, 0], det_rows[order, 1]
-    det_video, det_k = det_video[order], det_k[order]
-    class_bounds = np.searchsorted(det_k, np.arange(n_gt_classes + 1))
-
-    # ground truth grouped by (class, video), by start inside a group
-    gt_k = np.searchsorted(classes, gt_class)
-    gt_key = gt_k * n_videos + gt_video
-    gt_order = np.lexsort((gt_rows[:, 0], gt_key))
-    gt_key, gt_rows = gt_key[gt_order], gt_rows[gt_order]
-    n_positive = np.bincount(gt_k, minlength=n_gt_classes)
-
-    pair_det, pair_gt, pair_iou = _candidate_pairs(
-        det_start, det_end, det_k * n_videos + det_video,
-        gt_rows[:, 0], gt_rows[:, 1], gt_key, n_gt_classes * n_videos, thresholds.min(),
+    matched = _rank_and_match(
+        segments_true, detections, thresholds, n_classes=n_classes,
+        empty_message="segments_true holds no ground-truth segment: mAP is undefined",
     )
-    # a detection's pairs by preference: decreasing tIoU, then the lower row of the
-    # video (gt_order holds the original flat index, increasing with the row);
-    # only detections with several pairs need sorting
-    several = np.flatnonzero(np.bincount(pair_det, minlength=len(order))[pair_det] > 1)
-    if several.size:
-        preference = np.lexsort(
-            (gt_order[pair_gt[several]], -pair_iou[several], pair_det[several])
-        )
-        pair_gt[several] = pair_gt[several[preference]]
-        pair_iou[several] = pair_iou[several[preference]]
-    true_positive = _greedy_match(
-        pair_det, pair_gt, pair_iou, len(order), len(gt_rows), thresholds
+    classes, class_bounds, n_positive, true_positive = (
+        matched.classes, matched.class_bounds, matched.n_positive, matched.true_positive
     )
-
     ap = _average_precisions(true_positive, class_bounds, n_positive)
     mean_ap = ap.mean(axis=1)
     return Bunch(

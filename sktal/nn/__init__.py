@@ -7,6 +7,7 @@ snippet embedding, and the loss terms that are common to several methods.
 from ._layers import AttentionConv1d, CASModule, EmbeddingModule, FilterModule
 from ._losses import (
     click_cross_entropy,
+    embedding_separation_loss,
     foreground_norm_loss,
     video_bce_loss,
     video_ce_loss,
@@ -20,6 +21,7 @@ __all__ = [
     "EmbeddingModule",
     "FilterModule",
     "click_cross_entropy",
+    "embedding_separation_loss",
     "foreground_norm_loss",
     "masked_mean",
     "minmax_normalize",

@@ -104,3 +104,83 @@ def click_cross_entropy(cas, click_labels, ignore_index=-100):
     if not bool(valid.any()):
         return cas.sum() * 0.0
     return F.cross_entropy(cas[valid], click_labels[valid])
+
+
+#: values outside [-1, 1] used to mask cosine similarities before hard mining
+_ABOVE, _BELOW = 2.0, -2.0
+
+
+def embedding_separation_loss(embedding, action, background, same=0.5, diff=0.1, *,
+                              symmetric=False, average="per_term"):
+    """Hard-mined hinge loss on cosine similarities of action and background snippets.
+
+    With ``A`` the action snippets (``action > 0``), ``B`` the background snippets and
+    ``s`` the cosine similarity of their embeddings, the terms of a video are::
+
+          mean_{a in A} relu(same - min_{a' in A} s(a, a'))
+        + mean_{b in B} relu(same - min_{b' in B} s(b, b'))
+        + mean_{a in A} relu(max_{b in B} s(a, b) - diff)
+        [+ mean_{b in B} relu(max_{a in A} s(a, b) - diff)]   # symmetric=True
+
+    Each snippet is mined against its hardest partner (least similar of its own kind,
+    most similar of the other kind). The means over ``A`` are weighted by ``action``
+    (a float multiplicity, or 1 for a boolean mask). A term is empty for a video when
+    its rows or its columns are empty.
+
+    This is BackTAL's affinity loss (official code: ``symmetric=True``,
+    ``average='per_video'``, τ_same / τ_diff) and FS-PTAL's feature separation loss
+    ``L_fs`` (``symmetric=False``, ``average='per_term'``, ψ_same / ψ_diff).
+
+    Parameters
+    ----------
+    embedding : torch.Tensor of shape (batch, T, E)
+        L2-normalised snippet embeddings.
+    action : torch.Tensor of shape (batch, T), bool or float
+        Action snippets, or non-negative weights that are 0 outside ``A``.
+    background : torch.Tensor of shape (batch, T), bool
+    same, diff : float, default=0.5, 0.1
+        Margins: a pair of the same kind should be at least ``same`` similar, a mixed
+        pair at most ``diff``.
+    symmetric : bool, default=False
+        Add the fourth term, the mixed term seen from the background snippets.
+    average : {'per_term', 'per_video'}, default='per_term'
+        ``'per_term'``: each term is averaged over the videos where it is not empty,
+        then the terms are summed. ``'per_video'``: the terms of a video are summed
+        (an empty term counts 0), then averaged over the videos with at least one
+        background snippet; the others are skipped.
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        0 (still differentiable) when no video qualifies.
+    """
+    if average not in ("per_term", "per_video"):
+        raise ValueError(f"average must be 'per_term' or 'per_video', got {average!r}")
+    sim = embedding @ embedding.transpose(1, 2)  # (batch, T, T) cosine of unit vectors
+    act = action > 0
+    act_weights = action.to(sim.dtype)
+    bg_weights = background.to(sim.dtype)
+    has_act, has_bg = act.any(dim=1, keepdim=True), background.any(dim=1, keepdim=True)
+
+    def hardest(cols, fill, reduce):  # per row: its hardest partner among ``cols``
+        return reduce(sim.masked_fill(~cols.unsqueeze(1), fill), dim=2)
+
+    # (values, row weights): a row counts only when its columns are not empty
+    terms = [
+        (F.relu(same - hardest(act, _ABOVE, torch.amin)), act_weights),
+        (F.relu(same - hardest(background, _ABOVE, torch.amin)), bg_weights),
+        (F.relu(hardest(background, _BELOW, torch.amax) - diff), act_weights * has_bg),
+    ]
+    if symmetric:
+        terms.append((F.relu(hardest(act, _BELOW, torch.amax) - diff), bg_weights * has_act))
+    means = [(values * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-12)
+             for values, weights in terms]
+    if average == "per_video":
+        valid = has_bg[:, 0].to(sim.dtype)
+        return (sum(means) * valid).sum() / valid.sum().clamp(min=1)
+    total = sim.sum() * 0.0
+    for mean, (_, weights) in zip(means, terms):
+        has = weights.sum(dim=1) > 0
+        if bool(has.any()):
+            total = total + mean[has].mean()
+    return total
