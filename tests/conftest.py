@@ -9,8 +9,9 @@ SHARED_DATA = os.path.abspath(
     os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "shared", "data")
 )
 
-# two cores on CI: keep torch from oversubscribing when pytest runs alone
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# Tiny models: one thread is fastest. With two, a fit that takes 3.5 s took 90 s
+# here whenever another process held one of the two cores (OpenMP spin-waiting).
+torch.set_num_threads(1)
 
 
 def pytest_addoption(parser):
