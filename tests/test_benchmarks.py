@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
 BENCHMARKS = os.path.join(ROOT, "benchmarks")
@@ -80,3 +81,24 @@ def test_bench_speed_quick_prints_training_prediction_and_postprocessing(tmp_pat
         assert r["epoch_seconds"] > 0 and r["flops_epoch"] > 0
         assert r["predict_videos_per_second"] > 0 and r["rss_train_peak_mib"] > 0
     assert results["matmul_flops_per_second"]["fp32"] > 0
+
+
+@pytest.mark.parametrize(
+    "script,expected",
+    [
+        ("bench_backtal.py", ["BaSNet", "BackTAL", "avg 0.1:0.7"]),
+        ("bench_ten.py", ["BL+BGES", "TEN+BGES", "avg 0.1:0.7"]),
+        ("bench_fsptal.py", ["FSPTAL", "BackTAL", "avg(0.1:0.7)"]),
+        ("bench_localization.py", ["speed-up"]),
+        ("bench_metrics.py", ["speed-up", "agree"]),
+    ],
+)
+def test_per_method_and_component_benchmarks_run_quick(script, expected):
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1")
+    proc = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS, script), "--quick"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    for text in expected:
+        assert text in proc.stdout, f"{script}: {text!r} missing from its output"
