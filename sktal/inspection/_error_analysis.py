@@ -5,6 +5,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ..metrics import detection_precision_recall, segment_iou
+from ..metrics._detection import _stack_rows
 
 #: Names of the categories, in the order of ``counts`` and ``class_counts`` columns.
 ERROR_CATEGORIES = (
@@ -22,30 +23,10 @@ NOT_ANALYSED = -1
 
 
 def _as_float_rows(arrays, width, name):
-    """Validate a sequence of ``(k, width)`` arrays (empty arrays allowed)."""
-    if isinstance(arrays, np.ndarray) and arrays.dtype != object and arrays.ndim != 3:
-        raise ValueError(
-            f"{name}: expected a sequence of (n_i, {width}) arrays, one per video, "
-            f"got an array of shape {arrays.shape}"
-        )
-    if isinstance(arrays, (str, bytes)) or not hasattr(arrays, "__len__"):
-        raise TypeError(
-            f"{name}: expected a sequence of (n_i, {width}) arrays, one per video, "
-            f"got {type(arrays).__name__}"
-        )
-    rows = []
-    for i, a in enumerate(arrays):
-        a = np.asarray(a, dtype=np.float64)
-        if a.size == 0:
-            a = a.reshape(0, width)
-        if a.ndim != 2 or a.shape[1] != width:
-            raise ValueError(
-                f"{name}[{i}]: expected an array of shape (n, {width}), got shape {a.shape}"
-            )
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{name}[{i}]: contains NaN or infinite values")
-        rows.append(a)
-    return rows
+    """Per-video float arrays, validated exactly as :func:`detection_map` does."""
+    rows, video, _ = _stack_rows(arrays, width, name)
+    counts = np.bincount(video, minlength=len(arrays))
+    return np.split(rows, np.cumsum(counts)[:-1])
 
 
 def _check_inputs(segments_true, detections):
