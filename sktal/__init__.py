@@ -6,10 +6,8 @@ lazily, so ``import sktal`` and ``import sktal.metrics`` do not import torch.
 """
 import importlib
 
+from ._constants import BACKGROUND
 from ._version import __version__
-
-#: Label of a background click (``clicks[i][:, 1] == BACKGROUND``).
-BACKGROUND = -1
 
 _LAZY = {
     "BaseLocalizer": "sktal.base",

@@ -7,10 +7,9 @@ map, and outputs are mapped back by interpolating over the positions.
 """
 import numpy as np
 
-RESAMPLING_METHODS = ("interpolate", "perturb", None)
+from ._constants import IGNORE_INDEX
 
-#: click label of a snippet without a click (``torch.nn.functional.cross_entropy``'s default)
-IGNORE_INDEX = -100
+RESAMPLING_METHODS = ("interpolate", "perturb", None)
 
 
 def source_positions(length, n_segments, method, *, training=False, rng=None):

@@ -4,6 +4,7 @@ One implementation each of the pieces several papers use: top-k pooling, BaS-Net
 filter module and CAS head, the attention convolution of BackTAL / FS-PTAL, the
 snippet embedding, and the loss terms that are common to several methods.
 """
+from ._functional import EPS, IGNORE_INDEX, mean_over, valid_mask_or_none, zero_loss
 from ._layers import AttentionConv1d, CASModule, EmbeddingModule, FilterModule
 from ._losses import (
     click_cross_entropy,
@@ -16,6 +17,11 @@ from ._losses import (
 from ._pooling import masked_mean, minmax_normalize, topk_mean, topk_sizes
 
 __all__ = [
+    "EPS",
+    "IGNORE_INDEX",
+    "mean_over",
+    "valid_mask_or_none",
+    "zero_loss",
     "AttentionConv1d",
     "CASModule",
     "EmbeddingModule",
