@@ -58,10 +58,16 @@ COMMON_PARAMETERS_DOC = """\
     max_epochs : int
         Passes over the training videos.
     class_threshold : float
-        Classes whose video-level probability reaches it are localized (the arg-max
-        class when none does).
+        Classes whose video-level probability reaches it are localized.
+    class_fallback : {'argmax', None}
+        When no class reaches ``class_threshold``: ``'argmax'`` localizes the most
+        probable class anyway (LACP's code), ``None`` detects nothing in that video
+        (BaS-Net's and BackTAL's code).
     nms_threshold : float
         tIoU above which a lower-scored detection of the same class is suppressed.
+    max_detections : int or None, default=1000
+        Keep at most this many detections per video (the highest scores); ``None``
+        keeps all.
     tiou_thresholds : array-like of float or None, default=None
         Thresholds averaged by :meth:`score`; ``None`` means 0.1, 0.2, ..., 0.7.
     n_classes : int or None, default=None
@@ -133,6 +139,11 @@ class BaseLocalizer(BaseEstimator):
     validation, resampling, training, prediction, scoring — lives here.
     """
 
+    #: the supervision ``fit`` uses besides video labels: ``None``, ``"background"``
+    #: (background clicks), ``"action"`` (action clicks / points) or ``"segments"``
+    #: (annotated instances, full supervision)
+    supervision = None
+
     #: names of the loss terms the criterion returns besides ``"loss"``
     _loss_names = ()
 
@@ -149,6 +160,8 @@ class BaseLocalizer(BaseEstimator):
         "max_epochs": dict(kind=numbers.Integral, low=0),
         "class_threshold": dict(kind=numbers.Real, low=0, high=1),
         "nms_threshold": dict(kind=numbers.Real, low=0, high=1),
+        "class_fallback": dict(options=("argmax", None)),
+        "max_detections": dict(kind=numbers.Integral, low=1, allow_none=True),
         "n_classes": dict(kind=numbers.Integral, low=1, allow_none=True),
         "verbose": dict(kind=numbers.Integral, low=0),
         "warm_start": dict(kind=(bool, np.bool_)),
@@ -444,7 +457,9 @@ class BaseLocalizer(BaseEstimator):
         videos = self._check_predict_input(X)
         params = dict(
             class_threshold=self.class_threshold,
+            class_fallback=self.class_fallback,
             nms_threshold=self.nms_threshold,
+            max_detections=self.max_detections,
         )
         params.update(self._postprocess_params())
         return [

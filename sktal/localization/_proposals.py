@@ -202,13 +202,15 @@ def cas_to_detections(
     agnostic_thresholds=np.arange(0.5, 0.725, 0.025),
     output_length=None,
     max_detections=None,
+    class_fallback="argmax",
 ):
     """Turn a class activation sequence into scored, class-labelled segments.
 
     The post-processing of BaS-Net, BackTAL and LACP, vectorised:
 
-    1. keep the classes whose video score is ``>= class_threshold`` (the arg-max class
-       when none is);
+    1. keep the classes whose video score is ``>= class_threshold``; when none is,
+       keep the arg-max class (``class_fallback='argmax'``, LACP) or return no
+       detections (``class_fallback=None``, BaS-Net and BackTAL);
     2. if `normalize`, min-max normalise the CAS of each kept class over time, with
        the minimum and maximum clipped at 0 and a zero range replaced by 1;
     3. up-sample it linearly by `scale` (``T * scale`` points);
@@ -262,6 +264,9 @@ def cas_to_detections(
         to ``i / scale * output_length / T``.
     max_detections : int or None, default=None
         Keep at most this many detections (the highest scores).
+    class_fallback : {'argmax', None}, default='argmax'
+        What happens when no class reaches `class_threshold`: localize the arg-max
+        class (LACP's code) or detect nothing (BaS-Net's and BackTAL's code).
 
     Returns
     -------
@@ -306,8 +311,8 @@ def cas_to_detections(
       the left side has ``ceil(λ·len)`` points and the right side ``floor(λ·len)``
       (BaS-Net and LACP; BackTAL's right side stops one point earlier, not replicated).
     * **Class selection**: ``>= class_threshold``; when no class passes, the arg-max
-      class is kept (LACP). BaS-Net and BackTAL return no detections in that case: call
-      this only when ``(video_scores >= class_threshold).any()`` to get that behaviour.
+      class is kept (LACP, ``class_fallback='argmax'``) or nothing is detected (BaS-Net
+      and BackTAL, ``class_fallback=None``).
     * **γ term**: LACP and BackTAL use the video probability. BaS-Net's code passes the
       *binarised* class decision, so its bonus is the constant γ for every kept class;
       pass ``video_scores=(p >= class_threshold).astype(float)`` to reproduce it.
@@ -369,9 +374,13 @@ def cas_to_detections(
     if not isinstance(output_length, numbers.Real) or not 0 < output_length < np.inf:
         raise ValueError(f"output_length must be a positive number, got {output_length!r}")
     max_detections = _check_max_detections(max_detections)
+    if class_fallback not in ("argmax", None):
+        raise ValueError(f"class_fallback must be 'argmax' or None, got {class_fallback!r}")
 
     classes = np.flatnonzero(video_scores >= class_threshold)
     if classes.size == 0:
+        if class_fallback is None:
+            return np.empty((0, 4))
         classes = np.array([np.argmax(video_scores)])
     class_cas = cas[:, classes]
     if normalize:

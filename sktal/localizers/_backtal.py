@@ -407,6 +407,9 @@ class BackTAL(BaseLocalizer):
     4
     """
 
+    #: what ``fit`` learns from besides video labels (``None``: video labels only)
+    supervision = "background"
+
     _loss_names = ("loss_base", "loss_supp", "loss_norm", "loss_frame", "loss_sep",
                    "loss_aff")
 
@@ -430,7 +433,7 @@ class BackTAL(BaseLocalizer):
                  alpha_norm=1e-4, n_segments=750, resampling="interpolate",
                  hidden_size=2048, dropout=0.7, topk_ratio=8, lr=1e-4,
                  weight_decay=5e-4, batch_size=16, max_epochs=40,
-                 class_threshold=0.25, nms_threshold=0.55, tiou_thresholds=None,
+                 class_threshold=0.25, class_fallback=None, nms_threshold=0.55, max_detections=1000, tiou_thresholds=None,
                  n_classes=None, device="auto", random_state=None, verbose=0,
                  callbacks=None, warm_start=False):
         self.frame_loss_weight = frame_loss_weight
@@ -454,7 +457,9 @@ class BackTAL(BaseLocalizer):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.class_threshold = class_threshold
+        self.class_fallback = class_fallback
         self.nms_threshold = nms_threshold
+        self.max_detections = max_detections
         self.tiou_thresholds = tiou_thresholds
         self.n_classes = n_classes
         self.device = device

@@ -179,6 +179,9 @@ class BaSNet(BaseLocalizer):
     4
     """
 
+    #: what ``fit`` learns from besides video labels (``None``: video labels only)
+    supervision = None
+
     _loss_names = ("loss_base", "loss_supp", "loss_norm")
 
     _parameter_constraints = {
@@ -193,7 +196,7 @@ class BaSNet(BaseLocalizer):
                  filter_kernel_size=1, inference_branch="suppression",
                  n_segments=750, resampling="perturb", hidden_size=2048, dropout=0.7,
                  topk_ratio=8, lr=1e-4, weight_decay=0.0, batch_size=16,
-                 max_epochs=120, class_threshold=0.25, nms_threshold=0.7,
+                 max_epochs=120, class_threshold=0.25, class_fallback=None, nms_threshold=0.7, max_detections=1000,
                  tiou_thresholds=None, n_classes=None, device="auto",
                  random_state=None, verbose=0, callbacks=None, warm_start=False):
         self.lambda_base = lambda_base
@@ -211,7 +214,9 @@ class BaSNet(BaseLocalizer):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.class_threshold = class_threshold
+        self.class_fallback = class_fallback
         self.nms_threshold = nms_threshold
+        self.max_detections = max_detections
         self.tiou_thresholds = tiou_thresholds
         self.n_classes = n_classes
         self.device = device

@@ -342,6 +342,9 @@ class FSPTAL(BaseLocalizer):
     4
     """
 
+    #: what ``fit`` learns from besides video labels (``None``: video labels only)
+    supervision = "action"
+
     _loss_names = ("loss_fore", "loss_back", "loss_point_action", "loss_point_background",
                    "loss_score", "loss_separation")
 
@@ -373,7 +376,7 @@ class FSPTAL(BaseLocalizer):
                  lambda_separation=1.0, agnostic_proposals=True, n_segments=750,
                  resampling="interpolate", hidden_size=2048, dropout=0.7, topk_ratio=8,
                  lr=1e-4, weight_decay=5e-4, batch_size=16, max_epochs=120,
-                 class_threshold=0.25, nms_threshold=0.7, tiou_thresholds=None,
+                 class_threshold=0.25, class_fallback="argmax", nms_threshold=0.7, max_detections=1000, tiou_thresholds=None,
                  n_classes=None, device="auto", random_state=None, verbose=0,
                  callbacks=None, warm_start=False):
         self.label_extension = label_extension
@@ -403,7 +406,9 @@ class FSPTAL(BaseLocalizer):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.class_threshold = class_threshold
+        self.class_fallback = class_fallback
         self.nms_threshold = nms_threshold
+        self.max_detections = max_detections
         self.tiou_thresholds = tiou_thresholds
         self.n_classes = n_classes
         self.device = device

@@ -303,6 +303,9 @@ default='bges'
     4
     """
 
+    #: what ``fit`` learns from besides video labels (``None``: video labels only)
+    supervision = None
+
     _loss_names = ("loss_fg", "loss_bg", "loss_bvl", "loss_att", "loss_kl")
 
     _parameter_constraints = {
@@ -328,8 +331,8 @@ default='bges'
                  localization_thresholds=None, lr_decay=0.1, n_segments=750,
                  resampling="perturb",
                  hidden_size=2048, dropout=0.7, lr=1e-3, weight_decay=1e-3,
-                 batch_size=16, max_epochs=100, class_threshold=0.1,
-                 nms_threshold=0.5, tiou_thresholds=None, n_classes=None,
+                 batch_size=16, max_epochs=100, class_threshold=0.1, class_fallback="argmax",
+                 nms_threshold=0.5, max_detections=1000, tiou_thresholds=None, n_classes=None,
                  device="auto", random_state=None, verbose=0, callbacks=None,
                  warm_start=False):
         self.background_strategy = background_strategy
@@ -355,7 +358,9 @@ default='bges'
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.class_threshold = class_threshold
+        self.class_fallback = class_fallback
         self.nms_threshold = nms_threshold
+        self.max_detections = max_detections
         self.tiou_thresholds = tiou_thresholds
         self.n_classes = n_classes
         self.device = device
