@@ -33,7 +33,7 @@ def main():
     import matplotlib.pyplot as plt
 
     from sktal.datasets import simulate_clicks
-    from sktal.localization import cas_to_detections
+    from sktal.postprocessing import cas_to_detections
     from sktal.plotting import plot_cas, plot_error_analysis, plot_precision_recall
 
     rng = np.random.default_rng(3)

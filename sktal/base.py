@@ -19,7 +19,7 @@ from skorch.callbacks import PassthroughScoring, ProgressBar
 from skorch.utils import to_tensor
 
 from . import _resampling
-from .localization import cas_to_detections
+from .postprocessing import cas_to_detections
 from .metrics import DEFAULT_TIOU_THRESHOLDS, detection_map
 from .nn import VideoDataset, collate_videos
 from .utils.validation import (
@@ -199,7 +199,7 @@ class BaseLocalizer(BaseEstimator):
         )
 
     def _postprocess_params(self):
-        """Keyword arguments for :func:`sktal.localization.cas_to_detections`."""
+        """Keyword arguments for :func:`sktal.postprocessing.cas_to_detections`."""
         return {}
 
     def _extra_callbacks(self):

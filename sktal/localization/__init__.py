@@ -1,9 +1,18 @@
-"""From class activation sequences to scored segments (numpy only).
+"""Deprecated alias of :mod:`sktal.postprocessing`, its former name.
 
-The multi-threshold grouping, outer-inner contrast scoring and non-maximum suppression
-shared by BaS-Net, BackTAL and LACP, vectorised.
+``sktal.localization`` and ``sktal.localizers`` were near-homonyms for two different
+layers; the post-processing functions now live in :mod:`sktal.postprocessing`. This
+alias will be removed in the next release.
 """
-from ._nms import non_maximum_suppression, soft_nms
-from ._proposals import cas_to_detections
+import warnings
+
+from ..postprocessing import cas_to_detections, non_maximum_suppression, soft_nms
 
 __all__ = ["cas_to_detections", "non_maximum_suppression", "soft_nms"]
+
+warnings.warn(
+    "sktal.localization is deprecated and will be removed in the next release; "
+    "import from sktal.postprocessing instead",
+    DeprecationWarning,
+    stacklevel=2,
+)

@@ -74,7 +74,7 @@ def minmax_normalize(scores, clip=True):
 
     ``(s - relu(min_t s)) / (relu(max_t s) - relu(min_t s))``, a non-positive range
     becoming 1: the ``minmax_norm`` the BaS-Net and BackTAL code apply to the raw CAS
-    logits before thresholding (:func:`sktal.localization.cas_to_detections` with
+    logits before thresholding (:func:`sktal.postprocessing.cas_to_detections` with
     ``normalize=True`` does the same in numpy). With ``clip`` the result is clipped to
     [0, 1] (the reference keeps the negative values of a CAS whose minimum is
     negative; they only shift where the up-sampled CAS crosses 0).

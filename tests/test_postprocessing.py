@@ -1,4 +1,4 @@
-"""Tests for sktal.localization: CAS -> detections, hard NMS and soft-NMS.
+"""Tests for sktal.postprocessing: CAS -> detections, hard NMS and soft-NMS.
 
 The vectorised implementation is checked against ``reference_cas_to_detections``, a
 plain loop version written the way the BaS-Net / LACP code reads (scipy ``interp1d``,
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.interpolate import interp1d
 
-from sktal.localization import cas_to_detections, non_maximum_suppression, soft_nms
-from sktal.localization._proposals import _minmax_normalize, _upsample
+from sktal.postprocessing import cas_to_detections, non_maximum_suppression, soft_nms
+from sktal.postprocessing._proposals import _minmax_normalize, _upsample
 
 DEFAULT_THRESHOLDS = np.arange(0.0, 0.25, 0.025)
 DEFAULT_AGNOSTIC_THRESHOLDS = np.arange(0.5, 0.725, 0.025)
@@ -412,3 +412,32 @@ def test_soft_nms_threshold_and_cap_and_negative_scores():
     np.testing.assert_allclose(kept[:, 3], [0.9, 0.8 * np.exp(-2), -0.1,
                                             -0.5 - (1 - np.exp(-2)) * 0.5])
     assert len(soft_nms(detections, max_detections=2)) == 2
+
+
+def test_old_module_name_is_a_deprecated_alias():
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import sktal.localization as old\n"
+        "import sktal.postprocessing as new\n"
+        "assert old.cas_to_detections is new.cas_to_detections\n"
+        "assert old.__all__ == new.__all__\n"
+        "print([(w.category.__name__, str(w.message)) for w in caught])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert "DeprecationWarning" in out.stdout and "sktal.postprocessing" in out.stdout
+
+
+def test_the_package_does_not_import_its_deprecated_alias():
+    import subprocess
+    import sys
+
+    code = "import sys, sktal, sktal.base; print('sktal.localization' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

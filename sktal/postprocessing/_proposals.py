@@ -335,7 +335,7 @@ def cas_to_detections(
     A single bump of class 0 on snippets 3-5 of a 10-snippet video:
 
     >>> import numpy as np
-    >>> from sktal.localization import cas_to_detections
+    >>> from sktal.postprocessing import cas_to_detections
     >>> cas = np.zeros((10, 2))
     >>> cas[3:6, 0] = 1.0
     >>> video_scores = np.array([0.9, 0.1])   # class 1 is below class_threshold

@@ -83,7 +83,7 @@ def non_maximum_suppression(detections, iou_threshold):
     Examples
     --------
     >>> import numpy as np
-    >>> from sktal.localization import non_maximum_suppression
+    >>> from sktal.postprocessing import non_maximum_suppression
     >>> detections = np.array([[0.0, 10.0, 0, 0.9],
     ...                        [1.0, 10.0, 0, 0.8],    # IoU 0.9 with the first: removed
     ...                        [1.0, 10.0, 1, 0.7],    # other class: kept
@@ -146,7 +146,7 @@ def soft_nms(detections, sigma=0.5, *, score_threshold=None, max_detections=None
     Examples
     --------
     >>> import numpy as np
-    >>> from sktal.localization import soft_nms
+    >>> from sktal.postprocessing import soft_nms
     >>> detections = np.array([[0.0, 10.0, 0, 0.9],
     ...                        [5.0, 15.0, 0, 0.8],    # IoU 1/3 with the first
     ...                        [5.0, 15.0, 1, 0.7]])   # other class: not decayed
