@@ -147,8 +147,8 @@ def test_check_segments_accepts_lists_and_object_arrays(wrap):
     ([[0, 2, 1.5]], r"segments\[1\]: instance 0 has non-integer class 1.5"),
     ([[0, 2, 3]], r"segments\[1\]: instance 0 has unknown class 3 \(n_classes=3\)"),
     ([[0, 2, -1]], r"segments\[1\]: instance 0 has unknown class -1"),
-    ([[0, np.nan, 0]], r"segments\[1\]: contains NaN or infinite values"),
-    ([[0, 2]], r"segments\[1\]: expected an array of shape \(m, 3\)"),
+    ([[0, np.nan, 0]], r"segments\[1\]: row 0 contains NaN or infinite values"),
+    ([[0, 2]], r"segments\[1\]: expected an array of shape \(n, 3\)"),
     ([[12, 14, 0]], r"segments\[1\]: instance 0 starts at 12.0, outside video 1 \(length 10\)"),
 ])
 def test_check_segments_errors(video, match):

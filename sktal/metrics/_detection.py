@@ -24,6 +24,8 @@ import numbers
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils.validation import check_rows, check_tiou_thresholds
+
 __all__ = [
     "DEFAULT_TIOU_THRESHOLDS",
     "ACTIVITYNET_TIOU_THRESHOLDS",
@@ -47,27 +49,6 @@ ACTIVITYNET_TIOU_THRESHOLDS.flags.writeable = False
 # ----------------------------------------------------------------------------------
 # validation
 # ----------------------------------------------------------------------------------
-def _check_thresholds(tiou_thresholds):
-    """1-D float64 copy of ``tiou_thresholds``, each in [0, 1]."""
-    try:
-        thresholds = np.array(tiou_thresholds, dtype=np.float64, ndmin=1)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"tiou_thresholds: expected a 1-D sequence of numbers, got {tiou_thresholds!r}"
-        ) from exc
-    if thresholds.ndim != 1 or thresholds.size == 0:
-        raise ValueError(
-            "tiou_thresholds: expected a non-empty 1-D sequence of numbers, "
-            f"got shape {thresholds.shape}"
-        )
-    bad = ~(np.isfinite(thresholds) & (thresholds >= 0) & (thresholds <= 1))
-    if bad.any():
-        raise ValueError(
-            f"tiou_thresholds: every threshold must lie in [0, 1], got {thresholds[bad][0]!r}"
-        )
-    return thresholds
-
-
 def _stack_rows(arrays, n_columns, name):
     """Concatenate a ragged sequence of ``(n_i, n_columns)`` arrays.
 
@@ -87,20 +68,7 @@ def _stack_rows(arrays, n_columns, name):
             f"{name}: expected a sequence of (n_i, {n_columns}) arrays, one per video, "
             f"got {type(arrays).__name__}"
         )
-    blocks = []
-    for i, block in enumerate(arrays):
-        try:
-            block = np.asarray(block, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name}[{i}]: cannot be read as a float array ({exc})") from exc
-        if block.size == 0:
-            block = np.empty((0, n_columns))
-        elif block.ndim != 2 or block.shape[1] != n_columns:
-            raise ValueError(
-                f"{name}[{i}]: expected an array of shape (n, {n_columns}), "
-                f"got shape {block.shape}"
-            )
-        blocks.append(block)
+    blocks = [check_rows(block, n_columns, f"{name}[{i}]") for i, block in enumerate(arrays)]
     counts = np.fromiter((len(b) for b in blocks), dtype=np.int64, count=len(blocks))
     rows = np.concatenate(blocks) if blocks else np.empty((0, n_columns))
     video = np.repeat(np.arange(len(blocks)), counts)
@@ -110,9 +78,6 @@ def _stack_rows(arrays, n_columns, name):
         j = np.flatnonzero(mask)[0]
         raise ValueError(f"{name}[{video[j]}]: row {row_in_video[j]} {message(rows[j])}")
 
-    finite = np.isfinite(rows).all(axis=1)
-    if not finite.all():
-        fail(~finite, lambda r: "contains NaN or infinite values")
     if (rows[:, 1] < rows[:, 0]).any():
         fail(rows[:, 1] < rows[:, 0], lambda r: f"ends before it starts ({r[0]!r} > {r[1]!r})")
     labels = rows[:, 2]
@@ -586,7 +551,7 @@ def detection_map(
     >>> round(result.average_mAP, 4)
     0.7143
     """
-    thresholds = _check_thresholds(tiou_thresholds)
+    thresholds = check_tiou_thresholds(tiou_thresholds)
     matched = _rank_and_match(
         segments_true, detections, thresholds, n_classes=n_classes,
         empty_message="segments_true holds no ground-truth segment: mAP is undefined",

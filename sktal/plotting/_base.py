@@ -1,6 +1,8 @@
 """Helpers shared by the plots: the optional matplotlib import, colours, inputs."""
 import numpy as np
 
+from ..utils.validation import check_rows
+
 _INSTALL_HINT = (
     "sktal.plotting needs matplotlib, an optional dependency: pip install sktal[plot]"
 )
@@ -46,17 +48,7 @@ def rows(value, width, name, *, allow_none=True):
         if allow_none:
             return None
         raise ValueError(f"{name} is required")
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.size == 0:
-        return arr.reshape(0, width)
-    if arr.ndim != 2 or arr.shape[1] != width:
-        raise ValueError(
-            f"{name}: expected an array of shape (n, {width}) for one video, "
-            f"got shape {arr.shape}"
-        )
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: contains NaN or infinite values")
-    return arr
+    return check_rows(value, width, name)
 
 
 def per_video(value, width, name):

@@ -3,22 +3,14 @@ import numbers
 
 import numpy as np
 
+from ..utils.validation import check_rows
+
 __all__ = ["non_maximum_suppression", "soft_nms"]
 
 
 def _check_detections(detections, name="detections"):
     """Return ``detections`` as a float64 ``(k, 4)`` copy, or raise ``ValueError``."""
-    detections = np.array(detections, dtype=np.float64)
-    if detections.size == 0:
-        return detections.reshape(0, 4)
-    if detections.ndim != 2 or detections.shape[1] != 4:
-        raise ValueError(
-            f"{name} must have shape (k, 4) [start, end, class, score], "
-            f"got shape {detections.shape}"
-        )
-    if not np.all(np.isfinite(detections)):
-        raise ValueError(f"{name}: contains NaN or infinite values")
-    return detections
+    return check_rows(detections, 4, name, layout="[start, end, class, score]")
 
 
 def _check_fraction(value, name, *, low=0.0, high=1.0):

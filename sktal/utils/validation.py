@@ -22,6 +22,8 @@ __all__ = [
     "check_clicks",
     "check_consistent_length",
     "check_param",
+    "check_rows",
+    "check_tiou_thresholds",
 ]
 
 
@@ -69,6 +71,109 @@ def _numeric_array(value, where, dtype=np.float64):
         return arr
     with np.errstate(over="ignore"):
         return arr.astype(dtype, copy=False)
+
+
+def check_rows(value, n_columns, name, *, layout=""):
+    """One video's rows: a float64 ``(k, n_columns)`` copy, finite; empty is ``(0, n_columns)``.
+
+    The one row checker of sktal: detections ``[start, end, class, score]``, segments
+    ``[start, end, class]`` and clicks are read through it, one video at a time.
+
+    Parameters
+    ----------
+    value : array-like of shape (k, n_columns)
+    n_columns : int
+    name : str
+        The field, with its video index (``'detections[3]'``), for error messages.
+    layout : str, default=''
+        The columns, e.g. ``'[start, end, class]'``, added to the shape message.
+
+    Returns
+    -------
+    ndarray of shape (k, n_columns), dtype float64
+
+    Raises
+    ------
+    TypeError
+        Content that is not real numbers.
+    ValueError
+        Ragged content, another shape, NaN or infinite values (the message names the
+        first such row).
+
+    Examples
+    --------
+    >>> from sktal.utils import check_rows
+    >>> check_rows([], 4, "detections[0]").shape
+    (0, 4)
+    >>> check_rows([[0, 1, 0]], 4, "detections[0]")
+    Traceback (most recent call last):
+    ...
+    ValueError: detections[0]: expected an array of shape (n, 4), got shape (1, 3)
+    """
+    arr = np.array(_numeric_array(value, name), dtype=np.float64)
+    if arr.size == 0:
+        return np.zeros((0, n_columns), dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != n_columns:
+        layout = f" {layout}" if layout else ""
+        raise ValueError(
+            f"{name}: expected an array of shape (n, {n_columns}){layout}, "
+            f"got shape {arr.shape}"
+        )
+    finite = np.isfinite(arr).all(axis=1)
+    if not finite.all():
+        raise ValueError(
+            f"{name}: row {np.flatnonzero(~finite)[0]} contains NaN or infinite values"
+        )
+    return arr
+
+
+def check_tiou_thresholds(tiou_thresholds, name="tiou_thresholds"):
+    """tIoU thresholds as a 1-D float64 copy: non-empty, each in [0, 1].
+
+    The one threshold checker of sktal (metrics, estimators' ``tiou_thresholds``, the
+    command line's ``--tiou``). A detection matches a ground truth when their tIoU
+    reaches the threshold; 0 accepts any pair of the same class and video, which the
+    classic ActivityNet evaluator allows too.
+
+    Parameters
+    ----------
+    tiou_thresholds : array-like of float
+    name : str, default='tiou_thresholds'
+        Named in error messages.
+
+    Returns
+    -------
+    ndarray of shape (n_thresholds,)
+
+    Examples
+    --------
+    >>> from sktal.utils import check_tiou_thresholds
+    >>> check_tiou_thresholds([0.3, 0.5])
+    array([0.3, 0.5])
+    >>> check_tiou_thresholds(0.5).shape
+    (1,)
+    >>> check_tiou_thresholds([0.5, 1.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: tiou_thresholds: every threshold must lie in [0, 1], got 1.5
+    """
+    try:
+        thresholds = np.array(tiou_thresholds, dtype=np.float64, ndmin=1)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name}: expected a 1-D sequence of numbers, got {tiou_thresholds!r}"
+        ) from exc
+    if thresholds.ndim != 1 or thresholds.size == 0:
+        raise ValueError(
+            f"{name}: expected a non-empty 1-D sequence of numbers, "
+            f"got shape {thresholds.shape}"
+        )
+    bad = ~(np.isfinite(thresholds) & (thresholds >= 0) & (thresholds <= 1))
+    if bad.any():
+        raise ValueError(
+            f"{name}: every threshold must lie in [0, 1], got {thresholds[bad][0]!r}"
+        )
+    return thresholds
 
 
 def _n_entries(value):
@@ -310,17 +415,11 @@ def check_segments(segments, n_videos, *, n_classes=None, lengths=None, name="se
     out = []
     for i, item in enumerate(items):
         where = f"{name}[{i}]"
-        arr = np.empty((0, 3)) if item is None else _numeric_array(item, where)
+        arr = check_rows(() if item is None else item, 3, where,
+                         layout="[start, end, class]")
         if arr.size == 0:
-            out.append(np.zeros((0, 3), dtype=np.float64))
+            out.append(arr)
             continue
-        if arr.ndim != 2 or arr.shape[1] != 3:
-            raise ValueError(
-                f"{where}: expected an array of shape (m, 3) [start, end, class], "
-                f"got shape {arr.shape}"
-            )
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{where}: contains NaN or infinite values")
         start, end, cls = arr[:, 0], arr[:, 1], arr[:, 2]
         bad = np.flatnonzero(start < 0)
         if bad.size:
