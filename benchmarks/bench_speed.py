@@ -56,6 +56,7 @@ from skorch.callbacks import Callback  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import sktal  # noqa: E402
+from sktal._registry import LOCALIZERS, click_kind, get_localizer  # noqa: E402
 from sktal.datasets import make_temporal_actions, simulate_clicks  # noqa: E402
 from sktal.localization import cas_to_detections  # noqa: E402
 from sktal.metrics import detection_map  # noqa: E402
@@ -69,7 +70,7 @@ SIZES = {
                   n_videos=8),
 }
 #: method -> the clicks it learns from
-METHODS = {"BaSNet": None, "TEN": None, "BackTAL": "background", "FSPTAL": "action"}
+METHODS = {name: click_kind(get_localizer(name)) for name in LOCALIZERS}
 AMP_PARAMETERS = ("amp", "mixed_precision", "precision")
 MIB = 2.0 ** 20
 

@@ -76,6 +76,7 @@ import torch  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
 
 import sktal  # noqa: E402
+from sktal._registry import LOCALIZERS  # noqa: E402
 from sktal.datasets import (  # noqa: E402
     load_clicks,
     load_dataset,
@@ -85,7 +86,7 @@ from sktal.datasets import (  # noqa: E402
 from sktal.metrics import DEFAULT_TIOU_THRESHOLDS, detection_map  # noqa: E402
 
 THUMOS_DIR = os.path.join(ROOT, os.pardir, "shared", "data", "thumos14")
-METHODS = ("BaSNet", "TEN", "BackTAL", "FSPTAL")
+METHODS = tuple(LOCALIZERS)
 AVERAGES = (("0.1:0.5", slice(0, 5)), ("0.3:0.7", slice(2, 7)), ("0.1:0.7", slice(0, 7)))
 
 #: strong action-context confusion (make_temporal_actions' defaults, spelled out)

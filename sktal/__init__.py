@@ -7,14 +7,12 @@ lazily, so ``import sktal`` and ``import sktal.metrics`` do not import torch.
 import importlib
 
 from ._constants import BACKGROUND
+from ._registry import LOCALIZERS
 from ._version import __version__
 
 _LAZY = {
+    **LOCALIZERS,
     "BaseLocalizer": "sktal.base",
-    "BaSNet": "sktal.localizers",
-    "BackTAL": "sktal.localizers",
-    "TEN": "sktal.localizers",
-    "FSPTAL": "sktal.localizers",
     "TemporalMAPScorer": "sktal.metrics",
     "load": "sktal.persistence",
     "save": "sktal.persistence",

@@ -4,9 +4,9 @@
 object and execute it on load. :func:`save` writes only data — the estimator's class
 name, its parameters, the fitted attributes and the network's and optimizer's tensors —
 and :func:`load` reads it back with ``torch.load(weights_only=True)``, rebuilding the
-network from the installed sktal. Only sktal's own estimators can be loaded.
+network from the installed sktal. Only the registered localizers can be saved and loaded
+(:func:`sktal.utils.discovery.localizer_names`).
 """
-import importlib
 import numbers
 import warnings
 
@@ -14,15 +14,10 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._registry import get_localizer, localizer_names
 from ._version import __version__
 
 _FORMAT = "sktal-localizer-1"
-_KNOWN_CLASSES = {
-    "BaSNet": "sktal.localizers",
-    "BackTAL": "sktal.localizers",
-    "TEN": "sktal.localizers",
-    "FSPTAL": "sktal.localizers",
-}
 
 
 def _plain(name, value):
@@ -44,8 +39,8 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : BaSNet, BackTAL, TEN or FSPTAL
-        A fitted localizer.
+    estimator : BaseLocalizer
+        A fitted localizer of the registry.
     path : str or path-like
         Destination file (conventionally ``*.pt``).
 
@@ -71,8 +66,9 @@ def save(estimator, path):
     """
     check_is_fitted(estimator, "net_")
     name = type(estimator).__name__
-    if _KNOWN_CLASSES.get(name) is None:
-        raise TypeError(f"save: {name} is not an sktal localizer")
+    if name not in localizer_names() or get_localizer(name) is not type(estimator):
+        raise TypeError(f"save: {name} is not a registered sktal localizer "
+                        "(see sktal.utils.discovery.register_localizer)")
     params = {k: _plain(k, v) for k, v in estimator.get_params(deep=False).items()}
     net = estimator.net_
     payload = {
@@ -100,7 +96,7 @@ def load(path, *, device="auto"):
 
     Returns
     -------
-    estimator : BaSNet, BackTAL, TEN or FSPTAL
+    estimator : BaseLocalizer
         Fitted, ready to ``predict``; ``warm_start=True`` continues training from the
         saved optimizer state.
 
@@ -112,9 +108,9 @@ def load(path, *, device="auto"):
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         raise ValueError(f"{path}: not a file written by sktal.save")
     name = payload["class"]
-    if name not in _KNOWN_CLASSES:
+    if name not in localizer_names():
         raise ValueError(f"{path}: unknown estimator class {name!r}")
-    cls = getattr(importlib.import_module(_KNOWN_CLASSES[name]), name)
+    cls = get_localizer(name)
     params = dict(payload["params"])
     params["device"] = device
     estimator = cls(**params)

@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+from sktal._registry import LOCALIZERS
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
 BENCHMARKS = os.path.join(ROOT, "benchmarks")
 
@@ -38,7 +40,7 @@ def test_run_methods_quick_prints_both_protocols_and_ablations(tmp_path):
     for title in ("BackTAL Table 7", "BackTAL Table 6", "TEN Table 3", "TEN Table 4",
                   "FS-PTAL Table 2"):
         assert title in stdout
-    for name in ("BaSNet", "TEN", "BackTAL", "FSPTAL"):
+    for name in LOCALIZERS:
         assert f"{name} (" in stdout
     runs = [r for r in results["runs"] if "error" not in r]
     assert runs and all(len(r["clean"]) == 7 and len(r["paper"]) == 7 for r in runs)
@@ -75,7 +77,7 @@ def test_bench_speed_quick_prints_training_prediction_and_postprocessing(tmp_pat
     for section in ("Training", "Prediction", "Post-processing", "matmul rate"):
         assert section in stdout
     methods = {r["method"]: r for r in results["methods"]}
-    assert set(methods) == {"BaSNet", "TEN", "BackTAL", "FSPTAL"}
+    assert set(methods) == set(LOCALIZERS)
     for r in methods.values():
         assert "error" not in r, r
         assert r["epoch_seconds"] > 0 and r["flops_epoch"] > 0

@@ -1,6 +1,7 @@
 """The command line: ``python -m sktal demo | train | predict | evaluate``."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -270,10 +271,15 @@ def test_param_values_are_parsed(text, value):
     assert parsed == value and type(parsed) is type(value)
 
 
-def test_a_missing_method_gives_a_clear_error(monkeypatch):
-    import sktal.localizers
+def test_an_unknown_method_gives_a_clear_error():
+    with pytest.raises(CLIError, match="unknown method 'nope'; choose from basnet, ten, "
+                                       "backtal, fsptal"):
+        estimator_class("nope")
+    assert estimator_class("BackTAL").__name__ == "BackTAL"
 
-    monkeypatch.delattr(sktal.localizers, "TEN")
-    monkeypatch.setitem(sys.modules, "sktal.localizers._ten", None)
-    with pytest.raises(CLIError, match="TEN is not available"):
-        estimator_class("ten")
+
+def test_tiou_thresholds_out_of_range_are_a_usage_error(folder, capsys):
+    for values in (["1.5"], ["x"]):
+        assert main(["evaluate", "--ground-truth", str(folder / "gt.json"),
+                     "--results", str(folder / "gt.json"), "--tiou", *values]) == 2
+        assert re.search(r"--tiou: .*\[0, 1\]", capsys.readouterr().err)

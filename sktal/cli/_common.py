@@ -1,24 +1,23 @@
-"""Shared pieces of the commands: errors, files, options, training, prediction and
-the mAP table."""
+"""Shared pieces of the commands: errors, files, options, training and prediction.
+
+The methods come from the localizer registry (:mod:`sktal._registry`); the mAP table
+is :func:`sktal.metrics.format_map_table`.
+"""
 import argparse
 import ast
+import contextlib
 import difflib
-import importlib
 import json
 import os
 import sys
 import time
 
-import numpy as np
+from .._registry import click_kind, get_localizer, localizer_names
 
-#: command-line name -> estimator class name in :mod:`sktal.localizers`
-METHODS = {"backtal": "BackTAL", "basnet": "BaSNet", "ten": "TEN", "fsptal": "FSPTAL"}
-#: clicks each method learns from, when they are simulated from the ground truth
-CLICK_KIND = {"backtal": "background", "fsptal": "action"}
+#: the method trained when ``--method`` is not given
+DEFAULT_METHOD = "backtal"
 LAYOUTS = ("auto", "rgb_flow", "joint", "npz", "object_array")
 CLICK_FORMATS = ("auto", "backtal", "lacp", "sfnet")
-#: averages reported when the thresholds include their ends (THUMOS14 papers' columns)
-NAMED_RANGES = ((0.1, 0.5), (0.3, 0.7), (0.1, 0.7), (0.5, 0.95))
 MODEL_INFO_FORMAT = "sktal-cli-model-info-1"
 
 
@@ -124,39 +123,33 @@ def parse_params(pairs, estimator_class):
     return params
 
 
+def _positive(convert, what):
+    """An ``argparse`` type: ``convert(text)`` when it is > 0."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
+        return value
+    parse.__name__ = f"positive_{convert.__name__}"
+    return parse
+
+
+positive_int = _positive(int, "integer")
+positive_float = _positive(float, "number")
+
+
 def snippet_frames_type(text):
     """``--snippet-frames``: a positive integer, or ``none`` (rows spread over the video)."""
     if text.strip().lower() == "none":
         return None
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'none', got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'none', got {text!r}")
-    return value
-
-
-def positive_float(text):
-    """An ``argparse`` type: a number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def positive_int(text):
-    """An ``argparse`` type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or 'none', got {text!r}") from None
 
 
 # ------------------------------------------------------------------ options
@@ -174,8 +167,8 @@ def add_common_options(parser, *, device=False, threads=None):
 
 
 def add_method_option(parser, default_text):
-    """``--method``: one of :data:`METHODS`."""
-    parser.add_argument("--method", type=str.lower, choices=list(METHODS), default=None,
+    """``--method``: one of :func:`method_names`."""
+    parser.add_argument("--method", type=str.lower, choices=method_names(), default=None,
                         help=f"localizer to train (default: {default_text})")
 
 
@@ -237,35 +230,23 @@ def load_data(args, *, clicks=None, class_names=None, snippet_frames=16, fps=Non
 
 
 # ---------------------------------------------------------- train and predict
+def method_names():
+    """The ``--method`` names: the registry's class names in lower case."""
+    return [name.lower() for name in localizer_names()]
+
+
 def estimator_class(method):
     """The localizer class of ``method`` (a CLI name or a class name), or a clear error."""
-    key = method.lower()
-    if key not in METHODS:
+    names = dict(zip(method_names(), localizer_names()))
+    if method.lower() not in names:
         raise CLIError(f"--method: unknown method {method!r}; choose from "
-                       f"{', '.join(METHODS)}")
-    name = METHODS[key]
-    try:
-        return getattr(importlib.import_module("sktal.localizers"), name)
-    except (ImportError, AttributeError):
-        pass
-    try:  # the package may fail to import while one method is being written
-        return getattr(importlib.import_module(f"sktal.localizers._{key}"), name)
-    except (ImportError, AttributeError) as exc:
-        raise CLIError(f"--method {key}: {name} is not available in this installation "
-                       f"of sktal ({exc})") from None
+                       f"{', '.join(names)}")
+    return get_localizer(names[method.lower()])
 
 
 def default_method():
-    """BackTAL, or BaS-Net where BackTAL is not installed."""
-    try:
-        estimator_class("backtal")
-    except CLIError:
-        try:
-            estimator_class("basnet")
-            return "basnet"
-        except CLIError:
-            pass  # neither: the error will name BackTAL
-    return "backtal"
+    """The method of commands run without ``--method``."""
+    return DEFAULT_METHOD
 
 
 def make_estimator(method, args, params, *, defaults=()):
@@ -274,25 +255,24 @@ def make_estimator(method, args, params, *, defaults=()):
     valid = cls().get_params(deep=False)
     settings = {k: v for k, v in dict(defaults).items() if k in valid}
     settings.update(params)
-    if "callbacks" not in params and not args.verbose and not getattr(args, "quiet", False):
-        callback = epoch_progress_bar()
-        if callback is not None:
-            settings["callbacks"] = [("cli_progress", callback)]
     if "verbose" not in params:
         settings["verbose"] = 1 if args.verbose else 0
     return cls(**settings)
 
 
-def epoch_progress_bar():
-    """A skorch callback drawing one tqdm bar over the epochs (None without tqdm).
-
-    tqdm hides the bar when stderr is not a terminal (``disable=None``).
+@contextlib.contextmanager
+def training_display(estimator, args):
+    """A progress bar over the epochs while ``estimator`` trains, unless the user asked
+    for the per-epoch lines (``--verbose``), silence (``--quiet``) or set ``callbacks``
+    with ``--param``. The bar is a display helper, not part of the model: ``callbacks``
+    is restored after ``fit``. tqdm hides the bar when stderr is not a terminal.
     """
-    try:
-        from skorch.callbacks import Callback
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm comes with skorch
-        return None
+    user_callbacks = estimator.callbacks
+    if args.verbose or getattr(args, "quiet", False) or user_callbacks is not None:
+        yield
+        return
+    from skorch.callbacks import Callback
+    from tqdm import tqdm
 
     class EpochProgressBar(Callback):
         def on_train_begin(self, net, **kwargs):
@@ -306,7 +286,11 @@ def epoch_progress_bar():
         def on_train_end(self, net, **kwargs):
             self.bar_.close()
 
-    return EpochProgressBar()
+    estimator.set_params(callbacks=[("cli_progress", EpochProgressBar())])
+    try:
+        yield
+    finally:
+        estimator.set_params(callbacks=user_callbacks)
 
 
 def fit_estimator(estimator, X, y, clicks, args):
@@ -317,20 +301,19 @@ def fit_estimator(estimator, X, y, clicks, args):
               + (f", {n_clicks} clicks)" if clicks is not None else ")") + " ...")
     start = time.perf_counter()
     try:
-        estimator.fit(X, y, clicks)
+        with training_display(estimator, args):
+            estimator.fit(X, y, clicks)
     except (ValueError, TypeError) as exc:  # parameter or input validation
         if args.debug:
             raise
         message = f"{name}: {exc}"
         if clicks is None and "click" in str(exc):
             message += (" On the command line: --clicks FILE, or --simulate-clicks "
-                        f"{CLICK_KIND.get(name.lower(), 'background')} from the annotations.")
+                        f"{click_kind(estimator) or 'background'} from the annotations.")
         raise CLIError(message) from None
     elapsed = time.perf_counter() - start
     epochs = len(estimator.history_)
     wanted = estimator.get_params()["max_epochs"]
-    if any(isinstance(c, tuple) and c[0] == "cli_progress" for c in estimator.callbacks or ()):
-        estimator.set_params(callbacks=None)  # a display helper, not part of the model
     loss = estimator.history_[-1, "train_loss"] if epochs else float("nan")
     say(args, f"trained {name}: {epochs} epoch{'s' * (epochs != 1)} in {elapsed:.1f} s, "
               f"final loss {loss:.4f}")
@@ -342,62 +325,13 @@ def fit_estimator(estimator, X, y, clicks, args):
 
 def predict_videos(estimator, X, *, chunk=64):
     """Detections of every video, with a progress bar over chunks of videos."""
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
+    from tqdm import tqdm
+
     starts = range(0, len(X), chunk)
-    if tqdm is not None and len(X) > chunk:
+    if len(X) > chunk:
         starts = tqdm(starts, unit="chunk", desc=f"predicting {len(X)} videos",
                       disable=None, leave=False, file=sys.stderr)
     detections = []
     for start in starts:  # a video's detections do not depend on its batch
         detections.extend(estimator.predict(X[start:start + chunk]))
     return detections
-
-
-# ------------------------------------------------------------------- mAP table
-def range_averages(thresholds, mAP):
-    """``[(label, value)]``: the usual ranges found in ``thresholds``, then all of them."""
-    out, seen = [], set()
-    for low, high in NAMED_RANGES:
-        inside = (thresholds >= low - 1e-9) & (thresholds <= high + 1e-9)
-        if (np.isclose(thresholds, low).any() and np.isclose(thresholds, high).any()
-                and inside.sum() > 1):
-            out.append((f"{low:g}:{high:g}", float(mAP[inside].mean())))
-            seen.add(tuple(np.flatnonzero(inside)))
-    if len(thresholds) > 1 and tuple(range(len(thresholds))) not in seen:
-        out.append((f"{thresholds.min():g}:{thresholds.max():g}", float(mAP.mean())))
-    return out
-
-
-def map_table(thresholds, mAP, *, ap=None, class_names=None):
-    """The mAP per threshold and its averages, in percent with two decimals."""
-    lines = [f"{'tIoU':<10}{'mAP (%)':>9}"]
-    for t, m in zip(thresholds, mAP):
-        lines.append(f"{t:<10g}{100 * m:>9.2f}")
-    averages = range_averages(np.asarray(thresholds), np.asarray(mAP))
-    if averages:
-        lines.append("average")
-        lines.extend(f"  {label:<8}{100 * value:>9.2f}" for label, value in averages)
-    if ap is not None:
-        width = max([5] + [len(str(c)) for c in class_names]) + 2
-        lines.append("")
-        lines.append(f"{'AP (%)':<{width}}" + "".join(f"{t:>7g}" for t in thresholds))
-        for c, name in enumerate(class_names):
-            lines.append(f"{str(name):<{width}}" + "".join(f"{100 * v:>7.2f}" for v in ap[:, c]))
-    return "\n".join(lines)
-
-
-def map_json(thresholds, mAP, *, ap=None, class_names=None):
-    """The same numbers as raw fractions, for ``--json``."""
-    out = {
-        "tiou_thresholds": [float(t) for t in thresholds],
-        "mAP": [float(m) for m in mAP],
-        "average_mAP": float(np.mean(mAP)),
-        "averages": dict(range_averages(np.asarray(thresholds), np.asarray(mAP))),
-    }
-    if ap is not None:
-        out["ap"] = {str(name): [float(v) for v in ap[:, c]]
-                     for c, name in enumerate(class_names)}
-    return out

@@ -1,8 +1,8 @@
 """``sktal demo``: train and evaluate on synthetic data, save a plot."""
 import numpy as np
 
+from .._registry import click_kind
 from ._common import (
-    CLICK_KIND,
     CLIError,
     add_common_options,
     add_method_option,
@@ -11,7 +11,6 @@ from ._common import (
     estimator_class,
     fit_estimator,
     make_estimator,
-    map_table,
     positive_int,
     predict_videos,
     say,
@@ -65,14 +64,14 @@ def run(args):
     cls = estimator_class(method)  # fail early on a missing method
 
     from ..datasets import make_temporal_actions, simulate_clicks
-    from ..metrics import detection_map
+    from ..metrics import detection_map, format_map_table
 
     data = make_temporal_actions(n_videos=n_videos, random_state=args.seed)
     order = np.random.default_rng(args.seed).permutation(n_videos)
     n_test = max(1, n_videos // 3)
     test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
     clicks = None
-    kind = CLICK_KIND.get(method)
+    kind = click_kind(cls)
     if kind is not None:
         clicks = simulate_clicks(data.segments, data.lengths, kind=kind,
                                  action_distribution="gaussian", random_state=args.seed)
@@ -94,7 +93,7 @@ def run(args):
     result = detection_map(segments_test, detections, n_classes=n_classes)
     say(args, "")
     print(f"{cls.__name__}: detection mAP of the {len(test)} test videos")
-    print(map_table(result.tiou_thresholds, result.mAP))
+    print(format_map_table(result))
 
     if plot is not None:
         best = int(np.argmax([len(s) for s in segments_test]))

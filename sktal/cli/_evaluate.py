@@ -3,8 +3,7 @@ import json
 
 import numpy as np
 
-from ._common import (CLIError, add_common_options, map_json, map_table, read_json,
-                      writable_path)
+from ._common import CLIError, add_common_options, read_json, writable_path
 
 _THUMOS_TIOU = tuple(np.round(np.linspace(0.1, 0.7, 7), 2))
 
@@ -12,24 +11,27 @@ _ACTIVITYNET_TIOU = tuple(np.round(np.linspace(0.5, 0.95, 10), 2))
 
 
 def _tiou_thresholds(values):
-    """The ``--tiou`` values: numbers in (0, 1], or one of the presets."""
+    """The ``--tiou`` values: numbers in [0, 1], or one of the presets."""
+    from ..utils.validation import check_tiou_thresholds
+
     if values is None:
         return np.array(_THUMOS_TIOU)
     if len(values) == 1 and values[0].lower() in ("thumos", "activitynet"):
         return np.array(_THUMOS_TIOU if values[0].lower() == "thumos" else _ACTIVITYNET_TIOU)
     try:
-        thresholds = np.array([float(v) for v in values])
+        numbers = [float(v) for v in values]
     except ValueError:
-        raise CLIError(f"--tiou: expected numbers in (0, 1], 'thumos' or 'activitynet', got "
-                       f"{' '.join(values)}") from None
-    if np.any((thresholds <= 0) | (thresholds > 1)):
-        raise CLIError(f"--tiou: thresholds must be in (0, 1], got {' '.join(values)}")
-    return thresholds
+        raise CLIError(f"--tiou: expected numbers in [0, 1], 'thumos' or 'activitynet', "
+                       f"got {' '.join(values)}") from None
+    try:
+        return check_tiou_thresholds(numbers, "--tiou")
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def run(args):
     """Run ``sktal evaluate``; return the exit status."""
-    from ..metrics import evaluate_activitynet_json
+    from ..metrics import evaluate_activitynet_json, format_map_table, map_summary
 
     thresholds = _tiou_thresholds(args.tiou)
     ground_truth = read_json(args.ground_truth, "--ground-truth")
@@ -53,11 +55,8 @@ def run(args):
             raise
         message = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         raise CLIError(f"{args.ground_truth} / {args.results}: {message}") from None
-    per_class = dict(ap=result.ap, class_names=result.class_names) if args.per_class else {}
     if args.json is not None:
-        payload = map_json(result.tiou_thresholds, result.mAP, ap=result.ap,
-                           class_names=result.class_names)
-        text = json.dumps(payload, indent=1)
+        text = json.dumps(map_summary(result), indent=1)
         if args.json == "-":
             print(text)
             return 0
@@ -67,7 +66,7 @@ def run(args):
                     if subset is None or v.get("subset") == subset])
     print(f"detection mAP of {args.results}: {n_videos} videos, {len(result.class_names)} "
           "classes with ground truth")
-    print(map_table(result.tiou_thresholds, result.mAP, **per_class))
+    print(format_map_table(result, per_class=args.per_class))
     return 0
 
 

@@ -1,7 +1,6 @@
-"""The temporal action localizers: one estimator per paper."""
-from ._backtal import BackTAL
-from ._basnet import BaSNet
-from ._fsptal import FSPTAL
-from ._ten import TEN
+"""The temporal action localizers: one estimator per paper (listed in ``sktal._registry``)."""
+from .._registry import LOCALIZERS, get_localizer
 
-__all__ = ["BaSNet", "BackTAL", "FSPTAL", "TEN"]
+__all__ = list(LOCALIZERS)
+
+globals().update({name: get_localizer(name) for name in __all__})

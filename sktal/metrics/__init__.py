@@ -1,9 +1,9 @@
 """Evaluation of temporal action detections.
 
 ActivityNet-style detection mAP (the protocol of THUMOS14, ActivityNet and HACS
-papers), a scikit-learn scorer built on it, and an evaluator for ActivityNet-format
-JSON files.  This subpackage depends on NumPy and scikit-learn only: importing
-it does not import torch.
+papers), a scikit-learn scorer built on it, an evaluator for ActivityNet-format
+JSON files, and the mAP report of a result (a table, or plain data for JSON).  This
+subpackage depends on NumPy and scikit-learn only: importing it does not import torch.
 """
 from ._activitynet import evaluate_activitynet_json
 from ._curves import detection_precision_recall
@@ -14,6 +14,7 @@ from ._detection import (
     detection_map,
     segment_iou,
 )
+from ._report import format_map_table, map_averages, map_summary
 from ._scorer import TemporalMAPScorer
 
 __all__ = [
@@ -24,5 +25,8 @@ __all__ = [
     "detection_map",
     "detection_precision_recall",
     "evaluate_activitynet_json",
+    "format_map_table",
+    "map_averages",
+    "map_summary",
     "segment_iou",
 ]

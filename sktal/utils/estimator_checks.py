@@ -22,15 +22,19 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from .._registry import click_kind
 from ..datasets import make_temporal_actions, simulate_clicks
 
 
-def _tiny_data(random_state=0):
+def _tiny_data(estimator, random_state=0):
+    """Six small videos and clicks: the kind ``estimator`` learns from (its
+    ``supervision``), or both kinds for a method that must accept and ignore them."""
     data = make_temporal_actions(
         n_videos=6, n_classes=3, n_features=12, random_state=random_state
     )
     clicks = simulate_clicks(
-        data.segments, data.lengths, kind="both", random_state=random_state
+        data.segments, data.lengths, kind=click_kind(estimator) or "both",
+        random_state=random_state,
     )
     return data, clicks
 
@@ -48,14 +52,14 @@ def _assert_same_detections(a, b, what):
 
 def check_fit_returns_self(estimator):
     """``fit`` returns the estimator itself."""
-    data, clicks = _tiny_data()
+    data, clicks = _tiny_data(estimator)
     est = _seeded(estimator)
     assert est.fit(data.X, data.y, clicks) is est, "fit must return self"
 
 
 def check_unfitted_verbs_raise(estimator):
     """``predict``, ``predict_proba``, ``predict_cas`` and ``score`` raise ``NotFittedError``."""
-    data, _ = _tiny_data()
+    data, _ = _tiny_data(estimator)
     est = clone(estimator)
     for verb in ("predict", "predict_proba", "predict_cas"):
         try:
@@ -72,7 +76,7 @@ def check_unfitted_verbs_raise(estimator):
 
 def check_output_contract(estimator):
     """Outputs have the shapes and ranges of the data model."""
-    data, clicks = _tiny_data()
+    data, clicks = _tiny_data(estimator)
     est = _seeded(estimator).fit(data.X, data.y, clicks)
     n_classes = data.y.shape[1]
     proba = est.predict_proba(data.X)
@@ -94,7 +98,7 @@ def check_output_contract(estimator):
 
 def check_pickle_round_trip(estimator):
     """``pickle`` and ``joblib`` give identical predictions after reload."""
-    data, clicks = _tiny_data()
+    data, clicks = _tiny_data(estimator)
     est = _seeded(estimator).fit(data.X, data.y, clicks)
     before = est.predict(data.X)
     for restored in (pickle.loads(pickle.dumps(est)), _joblib_round_trip(est)):
@@ -113,7 +117,7 @@ def _joblib_round_trip(est):
 
 def check_fit_does_not_change_parameters(estimator):
     """``get_params()`` is the same before and after ``fit``."""
-    data, clicks = _tiny_data()
+    data, clicks = _tiny_data(estimator)
     est = _seeded(estimator)
     before = joblib.hash(est.get_params(deep=False))
     est.fit(data.X, data.y, clicks)
@@ -122,7 +126,7 @@ def check_fit_does_not_change_parameters(estimator):
 
 def check_deterministic_under_random_state(estimator):
     """Two fits with the same ``random_state`` predict the same."""
-    data, clicks = _tiny_data()
+    data, clicks = _tiny_data(estimator)
     a = _seeded(estimator, 3).fit(data.X, data.y, clicks)
     b = _seeded(estimator, 3).fit(data.X, data.y, clicks)
     np.testing.assert_array_equal(a.predict_proba(data.X), b.predict_proba(data.X))
@@ -131,7 +135,7 @@ def check_deterministic_under_random_state(estimator):
 
 def check_videos_without_clicks(estimator):
     """Videos with an empty click array are accepted."""
-    data, clicks = _tiny_data()
+    data, clicks = _tiny_data(estimator)
     clicks = list(clicks)
     clicks[0] = np.empty((0, 2))
     clicks[3] = np.empty((0, 2))
@@ -140,7 +144,7 @@ def check_videos_without_clicks(estimator):
 
 def check_subset_predictions_equal_full_set(estimator):
     """A video's predictions do not depend on the other videos passed with it."""
-    data, clicks = _tiny_data()
+    data, clicks = _tiny_data(estimator)
     est = _seeded(estimator).fit(data.X, data.y, clicks)
     full = est.predict(data.X)
     subset = [4, 1]
@@ -156,7 +160,7 @@ def check_subset_predictions_equal_full_set(estimator):
 
 def check_annotated_y_trains_like_video_labels(estimator):
     """Annotated ``y`` trains exactly like the video labels derived from it."""
-    data, clicks = _tiny_data()
+    data, clicks = _tiny_data(estimator)
     n_classes = data.y.shape[1]
     a = _seeded(estimator).set_params(n_classes=n_classes).fit(data.X, data.y, clicks)
     b = _seeded(estimator).set_params(n_classes=n_classes)
@@ -166,7 +170,7 @@ def check_annotated_y_trains_like_video_labels(estimator):
 
 def check_wrong_feature_width_is_rejected(estimator):
     """Predicting on features of another width raises a ValueError naming the video."""
-    data, clicks = _tiny_data()
+    data, clicks = _tiny_data(estimator)
     est = _seeded(estimator).fit(data.X, data.y, clicks)
     bad = list(data.X[:2])
     bad[1] = np.zeros((5, data.X[0].shape[1] + 1), dtype=np.float32)
