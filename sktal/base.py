@@ -19,9 +19,10 @@ from skorch.callbacks import PassthroughScoring, ProgressBar
 from skorch.utils import to_tensor
 
 from . import _resampling
-from .postprocessing import cas_to_detections
+from ._docs import fill_doc  # noqa: F401  (the method files import it from here)
 from .metrics import DEFAULT_TIOU_THRESHOLDS, detection_map
 from .nn import VideoDataset, collate_videos
+from .postprocessing import cas_to_detections
 from .utils.validation import (
     check_clicks,
     check_labels,
@@ -31,85 +32,6 @@ from .utils.validation import (
     is_annotated,
     segments_to_labels,
 )
-
-COMMON_PARAMETERS_DOC = """\
-    n_segments : int or None, default=750
-        Number of snippets every video is resampled to for training and prediction
-        (THUMOS14: 750, ActivityNet: 100). ``None`` uses each video as it is and pads
-        batches.
-    resampling : {'interpolate', 'perturb'} or None
-        How a video becomes ``n_segments`` snippets: linear interpolation of the
-        features (BackTAL) or one random snippet per stratum in training and the first
-        one at prediction (BaS-Net's "random perturbation"). Clicks follow the same
-        map; outputs are mapped back to the input's timesteps.
-    hidden_size : int
-        Width of the temporal convolutions (2048 in the papers).
-    dropout : float, default=0.7
-        Dropout before the classifier.
-    topk_ratio : int, default=8
-        ``r`` of the top-k pooling: a video's class score is the mean of its
-        ``max(1, T // r)`` highest snippet scores.
-    lr : float
-        Adam learning rate.
-    weight_decay : float
-        Adam weight decay.
-    batch_size : int, default=16
-        Videos per batch.
-    max_epochs : int
-        Passes over the training videos.
-    class_threshold : float
-        Classes whose video-level probability reaches it are localized.
-    class_fallback : {'argmax', None}
-        When no class reaches ``class_threshold``: ``'argmax'`` localizes the most
-        probable class anyway (LACP's code), ``None`` detects nothing in that video
-        (BaS-Net's and BackTAL's code).
-    nms_threshold : float
-        tIoU above which a lower-scored detection of the same class is suppressed.
-    max_detections : int or None, default=1000
-        Keep at most this many detections per video (the highest scores); ``None``
-        keeps all.
-    tiou_thresholds : array-like of float or None, default=None
-        Thresholds averaged by :meth:`score`; ``None`` means 0.1, 0.2, ..., 0.7.
-    n_classes : int or None, default=None
-        Number of action classes. ``None`` infers it from ``y`` (the width of weak
-        labels, or ``max class + 1`` of annotated segments); set it when a training
-        fold may miss the last classes.
-    device : str, default='auto'
-        Torch device; ``'auto'`` is CUDA when available, else CPU.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, batch order, dropout and random resampling.
-        Torch's global random state is restored after ``fit``.
-    verbose : int, default=0
-        0: silent. 1: one line per epoch with every loss term, and a progress bar
-        when an epoch has many batches. 2: progress bar always.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (copied at each ``fit``).
-    warm_start : bool, default=False
-        When ``True``, a second ``fit`` continues training the current network for
-        ``max_epochs`` more epochs instead of starting anew.
-"""
-
-COMMON_ATTRIBUTES_DOC = """\
-    classes_ : ndarray of shape (n_classes,)
-        Class indices ``0 .. n_classes - 1``.
-    n_features_in_ : int
-        Width ``D`` of the snippet features seen in ``fit``.
-    net_ : skorch.NeuralNet
-        The skorch wrapper that trained the module.
-    module_ : torch.nn.Module
-        The trained network.
-    history_ : skorch.History
-        Per-epoch losses: ``train_loss`` and every named loss term.
-"""
-
-
-def fill_doc(cls):
-    """Insert the common parameter/attribute docs into a localizer's docstring."""
-    cls.__doc__ = cls.__doc__.replace(
-        "%(common_parameters)s", COMMON_PARAMETERS_DOC
-    ).replace("%(common_attributes)s", COMMON_ATTRIBUTES_DOC)
-    return cls
-
 
 class _LocalizerNet(NeuralNet):
     """skorch net whose criterion returns named loss terms.

@@ -24,10 +24,11 @@ def map_averages(tiou_thresholds, mAP):
     Examples
     --------
     >>> from sktal.metrics import map_averages
-    >>> map_averages([0.1, 0.3, 0.5], [0.6, 0.4, 0.2])
-    [('0.1:0.5', 0.4...)]
-    >>> map_averages([0.3, 0.5], [0.4, 0.2])
-    [('0.3:0.5', 0.3...)]
+    >>> [(label, round(value, 3)) for label, value in
+    ...  map_averages([0.1, 0.3, 0.5], [0.6, 0.4, 0.2])]
+    [('0.1:0.5', 0.4)]
+    >>> [(label, round(value, 3)) for label, value in map_averages([0.3, 0.5], [0.4, 0.2])]
+    [('0.3:0.5', 0.3)]
     """
     thresholds, mAP = np.asarray(tiou_thresholds, dtype=float), np.asarray(mAP, dtype=float)
     out, seen = [], set()

@@ -171,7 +171,7 @@ def check_tiou_thresholds(tiou_thresholds, name="tiou_thresholds"):
     bad = ~(np.isfinite(thresholds) & (thresholds >= 0) & (thresholds <= 1))
     if bad.any():
         raise ValueError(
-            f"{name}: every threshold must lie in [0, 1], got {thresholds[bad][0]!r}"
+            f"{name}: every threshold must lie in [0, 1], got {float(thresholds[bad][0])!r}"
         )
     return thresholds
 
