@@ -57,3 +57,35 @@ numpydoc_xref_param_type = False
 
 # estimators import torch lazily: keep the build light on shared CPUs
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+# ---------------------------------------------------------------- paper tables
+# ``.. sktal-paper-tables:: sktal.BackTAL`` renders the class's ``_paper_tables``
+# (sktal._docs.paper_tables_rst); nothing when the class has none.
+def _paper_tables_directive():
+    import importlib
+
+    from docutils import nodes
+    from docutils.statemachine import StringList
+    from sphinx.util.docutils import SphinxDirective
+
+    from sktal._docs import paper_tables_rst
+
+    class PaperTables(SphinxDirective):
+        required_arguments = 1
+
+        def run(self):
+            module, _, name = self.arguments[0].rpartition(".")
+            cls = getattr(importlib.import_module(module), name)
+            text = paper_tables_rst(cls)
+            container = nodes.container(classes=["sktal-paper-tables"])
+            self.state.nested_parse(StringList(text.splitlines(), source=self.arguments[0]),
+                                    self.content_offset, container)
+            return [container] if text else []
+
+    return PaperTables
+
+
+def setup(app):
+    app.add_directive("sktal-paper-tables", _paper_tables_directive())
+    return {"parallel_read_safe": True}
