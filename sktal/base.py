@@ -8,6 +8,8 @@ its criterion and how its outputs become localization scores.
 """
 import copy
 import numbers
+import sys
+import warnings
 
 import numpy as np
 import torch
@@ -15,7 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import PassthroughScoring, ProgressBar
+from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.utils import to_tensor
 
 from . import _resampling
@@ -87,6 +89,13 @@ COMMON_PARAMETERS_DOC = """\
     warm_start : bool, default=False
         When ``True``, a second ``fit`` continues training the current network for
         ``max_epochs`` more epochs instead of starting anew.
+    on_interrupt : {'auto', 'warn', 'raise'}, default='auto'
+        What ``fit`` does after a ``KeyboardInterrupt`` (Ctrl-C) stopped training.
+        The model is kept usable either way (``n_epochs_completed_`` says how far it
+        got). ``'warn'``: ``fit`` returns with a ``UserWarning``. ``'raise'``: the
+        interrupt propagates. ``'auto'``: ``'raise'`` when ``fit`` runs inside a
+        scikit-learn model-selection routine (``GridSearchCV``, ``cross_validate``
+        ...: a truncated fit must not be scored as a complete one), else ``'warn'``.
 """
 
 COMMON_ATTRIBUTES_DOC = """\
@@ -100,6 +109,11 @@ COMMON_ATTRIBUTES_DOC = """\
         The trained network.
     history_ : skorch.History
         Per-epoch losses: ``train_loss`` and every named loss term.
+    n_epochs_completed_ : int
+        Epochs of training the network has completed, over every ``fit`` of a warm
+        start (fewer than asked when training was interrupted).
+    interrupted_ : bool
+        Whether the last ``fit`` was stopped by a ``KeyboardInterrupt``.
 """
 
 
@@ -109,6 +123,20 @@ def fill_doc(cls):
         "%(common_parameters)s", COMMON_PARAMETERS_DOC
     ).replace("%(common_attributes)s", COMMON_ATTRIBUTES_DOC)
     return cls
+
+
+#: modules whose frames on the stack mean ``fit`` runs inside model selection
+_MODEL_SELECTION_MODULES = ("sklearn.model_selection", "sklearn.utils.parallel")
+
+
+def _inside_model_selection():
+    """Whether a scikit-learn model-selection routine is on the call stack."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(_MODEL_SELECTION_MODULES):
+            return True
+        frame = frame.f_back
+    return False
 
 
 class _LocalizerNet(NeuralNet):
@@ -127,6 +155,20 @@ class _LocalizerNet(NeuralNet):
                 if name != "loss":
                     self.history.record_batch(name, float(value.detach()))
         return losses["loss"]
+
+    def fit_loop(self, X, y=None, **fit_params):
+        # skorch's partial_fit swallows KeyboardInterrupt; remember that it happened
+        # (EarlyStopping raises one too: that is a normal end, not an interrupt)
+        self.sktal_interrupted_ = False
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            self.sktal_interrupted_ = not any(
+                isinstance(cb, EarlyStopping)
+                and getattr(cb, "misses_", 0) >= cb.patience
+                for _, cb in self.callbacks_
+            )
+            raise
 
 
 class BaseLocalizer(BaseEstimator):
@@ -165,6 +207,7 @@ class BaseLocalizer(BaseEstimator):
         "n_classes": dict(kind=numbers.Integral, low=1, allow_none=True),
         "verbose": dict(kind=numbers.Integral, low=0),
         "warm_start": dict(kind=(bool, np.bool_)),
+        "on_interrupt": dict(options=("auto", "warn", "raise")),
     }
 
     # ------------------------------------------------------------------ hooks
@@ -234,6 +277,23 @@ class BaseLocalizer(BaseEstimator):
             )
         if not isinstance(self.device, str) and not isinstance(self.device, torch.device):
             raise TypeError(f"device must be a string such as 'cpu', got {self.device!r}")
+        if str(self.device) != "auto":
+            try:
+                device = torch.device(str(self.device))
+            except (RuntimeError, ValueError):
+                raise ValueError(
+                    f"device={self.device!r} is not a torch device; use 'auto', 'cpu', "
+                    "'cuda' or 'cuda:N'"
+                ) from None
+            if device.type == "cuda" and not torch.cuda.is_available():
+                raise ValueError(
+                    f"device={self.device!r} but CUDA is not available here "
+                    f"(torch {torch.__version__}); use device='auto' or 'cpu'"
+                )
+            if device.type not in ("cpu", "cuda", "mps"):
+                raise ValueError(
+                    f"device={self.device!r}: sktal supports 'cpu' and 'cuda' devices"
+                )
         self._extra_validation()
 
     def _resolve_device(self):
@@ -317,6 +377,7 @@ class BaseLocalizer(BaseEstimator):
         lengths = [len(v) for v in videos]
         clicks = check_clicks(clicks, lengths, labels=labels)
         self._check_fit_clicks(clicks, labels)
+        self._warn_degenerate(labels)
 
         warm = self.warm_start and hasattr(self, "net_")
         if warm and (n_features != self.n_features_in_ or n_classes != len(self.classes_)):
@@ -343,7 +404,60 @@ class BaseLocalizer(BaseEstimator):
                 self.n_features_in_ = n_features
             # skorch stops cleanly on KeyboardInterrupt: the model stays usable
             self.net_.partial_fit(dataset, epochs=self.max_epochs)
+        self._record_epochs()
+        if self.interrupted_:
+            self._handle_interrupt()
         return self
+
+    def _record_epochs(self):
+        """Drop a partial last epoch from the history and count the complete ones."""
+        history = self.net_.history
+        if len(history) and "train_loss" not in history[-1]:
+            history.pop()
+        self.n_epochs_completed_ = len(history)
+        self.interrupted_ = bool(getattr(self.net_, "sktal_interrupted_", False))
+
+    def _handle_interrupt(self):
+        message = (
+            f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) after "
+            f"{self.n_epochs_completed_} completed epoch(s) of {self.max_epochs} asked"
+            " for; the model is usable but not fully trained (see n_epochs_completed_)"
+        )
+        raise_it = self.on_interrupt == "raise" or (
+            self.on_interrupt == "auto" and _inside_model_selection()
+        )
+        if raise_it:
+            raise KeyboardInterrupt(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+    def _warn_degenerate(self, labels):
+        """Warn about training setups that run but cannot learn what is asked."""
+        never = np.flatnonzero(labels.sum(axis=0) == 0)
+        if never.size:
+            warnings.warn(
+                f"y: class(es) {never.tolist()} of {labels.shape[1]} are never positive "
+                "in the training labels; the network cannot learn to detect them (set "
+                "n_classes, or check the fold)",
+                UserWarning,
+                stacklevel=3,
+            )
+        empty = np.flatnonzero(labels.sum(axis=1) == 0)
+        if empty.size:
+            warnings.warn(
+                f"y: {empty.size} of {len(labels)} training video(s) have no positive "
+                f"label (first: video {int(empty[0])}); they teach only background",
+                UserWarning,
+                stacklevel=3,
+            )
+        ratio = getattr(self, "topk_ratio", 1)
+        if self.n_segments is not None and self.n_segments < max(2, ratio):
+            warnings.warn(
+                f"n_segments={self.n_segments} is smaller than topk_ratio={ratio} (or "
+                "2): the top-k pooling reads a single snippet and a video has too few "
+                "steps to separate proposals from background",
+                UserWarning,
+                stacklevel=3,
+            )
 
     @property
     def module_(self):
@@ -360,6 +474,13 @@ class BaseLocalizer(BaseEstimator):
     # ------------------------------------------------------------ prediction
     def _check_predict_input(self, X):
         check_is_fitted(self, "net_")
+        if getattr(self, "n_epochs_completed_", None) == 0:
+            warnings.warn(
+                f"{type(self).__name__} predicts with an untrained network "
+                "(no epoch completed: max_epochs=0 or an immediate interrupt)",
+                UserWarning,
+                stacklevel=3,
+            )
         return check_videos(X, n_features=self.n_features_in_)
 
     def _infer(self, videos):

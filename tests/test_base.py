@@ -1,0 +1,159 @@
+"""BaseLocalizer behaviour, checked on every localizer (the base class owns it)."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV, cross_validate
+from skorch.callbacks import Callback
+
+from sktal import TEN, BackTAL, BaSNet, FSPTAL
+from sktal.datasets import make_temporal_actions, simulate_clicks
+from sktal.metrics import TemporalMAPScorer
+
+LOCALIZERS = [BaSNet, BackTAL, TEN, FSPTAL]
+
+FAST = dict(n_segments=16, hidden_size=8, max_epochs=2, batch_size=4, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    d = make_temporal_actions(n_videos=8, n_classes=3, n_features=12, random_state=1)
+    clicks = simulate_clicks(d.segments, d.lengths, kind="both", random_state=1)
+    return d, clicks
+
+
+class _Interrupt(Callback):
+    """Raise KeyboardInterrupt at the end of epoch ``at`` (as Ctrl-C would)."""
+
+    def __init__(self, at=2, mid_epoch=False):
+        self.at = at
+        self.mid_epoch = mid_epoch
+
+    def on_batch_end(self, net, **kwargs):
+        if self.mid_epoch and len(net.history) == self.at + 1:
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.mid_epoch and len(net.history) == self.at:
+            raise KeyboardInterrupt
+
+
+# ------------------------------------------------------------ interruption
+@pytest.mark.parametrize("cls", LOCALIZERS, ids=lambda c: c.__name__)
+def test_interrupted_standalone_fit_warns_and_stays_usable(cls, data, tmp_path):
+    d, clicks = data
+    est = cls(**{**FAST, "max_epochs": 5}, callbacks=[_Interrupt(2)])
+    with pytest.warns(UserWarning, match=r"after 2 completed epoch\(s\) of 5"):
+        est.fit(d.X, d.y, clicks)
+    assert est.interrupted_ and est.n_epochs_completed_ == 2
+    assert len(est.history_) == 2
+    assert len(est.predict(d.X[:2])) == 2
+    import sktal
+
+    with pytest.warns(UserWarning, match="not plain data"):   # the callback
+        sktal.save(est, tmp_path / "m.pt")
+    assert sktal.load(tmp_path / "m.pt").predict_proba(d.X[:1]).shape == (1, 3)
+
+
+def test_interrupt_mid_epoch_drops_the_partial_epoch(data):
+    d, clicks = data
+    est = BaSNet(**{**FAST, "max_epochs": 5}, callbacks=[_Interrupt(1, mid_epoch=True)])
+    with pytest.warns(UserWarning, match="after 1 completed"):
+        est.fit(d.X, d.y)
+    assert est.n_epochs_completed_ == 1
+    assert "train_loss" in est.history_[-1]   # what the CLI reads
+
+
+def test_uninterrupted_fit_records_epochs_and_does_not_warn(data):
+    d, _ = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = BaSNet(**FAST).fit(d.X, d.y)
+    assert est.n_epochs_completed_ == 2 and not est.interrupted_
+    est.set_params(warm_start=True).fit(d.X, d.y)
+    assert est.n_epochs_completed_ == 4
+
+
+def test_on_interrupt_raise_propagates_after_recording(data):
+    d, _ = data
+    est = BaSNet(**{**FAST, "max_epochs": 5}, callbacks=[_Interrupt(1)], on_interrupt="raise")
+    with pytest.raises(KeyboardInterrupt, match="after 1 completed"):
+        est.fit(d.X, d.y)
+    assert est.n_epochs_completed_ == 1 and est.interrupted_
+    assert len(est.predict(d.X[:1])) == 1
+
+
+def test_interrupt_inside_grid_search_stops_the_search(data):
+    d, _ = data
+    est = BaSNet(**{**FAST, "max_epochs": 3}, callbacks=[_Interrupt(1)])
+    search = GridSearchCV(est, {"lr": [1e-3, 1e-4]}, scoring=TemporalMAPScorer(), cv=2,
+                          error_score="raise")
+    with pytest.raises(KeyboardInterrupt, match="interrupted"):
+        search.fit(d.X, d.segments)
+    with pytest.raises(KeyboardInterrupt):
+        cross_validate(est, d.X, d.segments, scoring=TemporalMAPScorer(), cv=2)
+
+
+def test_on_interrupt_warn_inside_grid_search_lets_it_continue(data):
+    d, _ = data
+    est = BaSNet(**{**FAST, "max_epochs": 3}, callbacks=[_Interrupt(1)], on_interrupt="warn")
+    search = GridSearchCV(est, {"lr": [1e-3, 1e-4]}, scoring=TemporalMAPScorer(), cv=2)
+    with pytest.warns(UserWarning, match="interrupted"):
+        search.fit(d.X, d.segments)
+    assert search.best_estimator_.n_epochs_completed_ == 1
+
+
+def test_early_stopping_is_not_an_interrupt(data):
+    from skorch.callbacks import EarlyStopping
+
+    d, _ = data
+    # train_loss keeps falling but a threshold of 1e9 counts every epoch as a miss
+    stop = EarlyStopping(monitor="train_loss", patience=1, threshold=1e9,
+                         threshold_mode="abs")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = BaSNet(**{**FAST, "max_epochs": 6}, callbacks=[stop]).fit(d.X, d.y)
+    assert not est.interrupted_ and est.n_epochs_completed_ < 6
+
+
+# ------------------------------------------------------------ degenerate setups
+def test_class_never_positive_and_empty_label_rows_warn(data):
+    d, _ = data
+    y = np.zeros((len(d.X), 4))
+    y[:, 0] = 1
+    y[0] = 0
+    with pytest.warns(UserWarning) as record:
+        BaSNet(**FAST).fit(d.X, y)
+    text = " ".join(str(w.message) for w in record)
+    assert "class(es) [1, 2, 3] of 4 are never positive" in text
+    assert "1 of 8 training video(s) have no positive label (first: video 0)" in text
+
+
+def test_tiny_n_segments_warns(data):
+    d, _ = data
+    with pytest.warns(UserWarning, match="n_segments=4 is smaller than topk_ratio=8"):
+        BaSNet(**{**FAST, "n_segments": 4}).fit(d.X, d.y)
+
+
+def test_predict_after_max_epochs_zero_warns(data):
+    d, _ = data
+    est = BaSNet(**{**FAST, "max_epochs": 0}).fit(d.X, d.y)
+    with pytest.warns(UserWarning, match="untrained network"):
+        est.predict(d.X[:1])
+
+
+@pytest.mark.parametrize("device,match", [
+    ("gpu", "not a torch device"),
+    ("cuda:x", "not a torch device"),
+    ("meta", "supports 'cpu' and 'cuda'"),
+])
+def test_bad_device_strings_raise_before_data_is_touched(device, match):
+    with pytest.raises(ValueError, match=match):
+        BaSNet(device=device).fit(None, None)   # data never looked at
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present")
+def test_cuda_without_cuda_is_a_clear_error():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        BaSNet(device="cuda").fit(None, None)
