@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.utils import to_tensor
 
 from . import _resampling
@@ -96,6 +96,14 @@ COMMON_PARAMETERS_DOC = """\
         interrupt propagates. ``'auto'``: ``'raise'`` when ``fit`` runs inside a
         scikit-learn model-selection routine (``GridSearchCV``, ``cross_validate``
         ...: a truncated fit must not be scored as a complete one), else ``'warn'``.
+    validation_fraction : float or None, default=None
+        Hold out this fraction of the training videos (a split seeded by
+        ``random_state``; at least one video) and record their detection mAP after
+        every epoch as ``valid_mAP`` in ``history_`` (the localization and metric of
+        :meth:`score`), with ``valid_mAP_best``. Needs annotated ``y``. skorch's
+        ``EarlyStopping(monitor='valid_mAP', lower_is_better=False)`` and
+        ``Checkpoint(monitor='valid_mAP_best')`` then select on it. ``fit``'s
+        ``validation_data`` gives an explicit validation set instead.
 """
 
 COMMON_ATTRIBUTES_DOC = """\
@@ -171,6 +179,35 @@ class _LocalizerNet(NeuralNet):
             raise
 
 
+class _ValidationMAP(Callback):
+    """Records ``valid_mAP`` (and ``valid_mAP_best``) of held-out videos per epoch.
+
+    ``fit`` sets ``estimator`` and ``data = (videos, segments)`` before training and
+    the callback forgets both at the end, so a fitted model does not carry them.
+    """
+
+    def __init__(self):
+        self.estimator = None
+        self.data = None
+
+    def initialize(self):
+        self.best_ = -np.inf
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.data is None:
+            return
+        value = self.estimator._mean_map(*self.data)
+        net.history.record("valid_mAP", value)
+        is_best = value > self.best_
+        self.best_ = max(self.best_, value)
+        net.history.record("valid_mAP_best", bool(is_best))
+
+    def on_train_end(self, net, **kwargs):
+        self.estimator = None
+        self.data = None
+
+
 class BaseLocalizer(BaseEstimator):
     """Base class of the temporal action localizers.
 
@@ -208,6 +245,10 @@ class BaseLocalizer(BaseEstimator):
         "verbose": dict(kind=numbers.Integral, low=0),
         "warm_start": dict(kind=(bool, np.bool_)),
         "on_interrupt": dict(options=("auto", "warn", "raise")),
+        "validation_fraction": dict(
+            kind=numbers.Real, low=0, high=1, include_low=False, include_high=False,
+            allow_none=True,
+        ),
     }
 
     # ------------------------------------------------------------------ hooks
@@ -326,6 +367,7 @@ class BaseLocalizer(BaseEstimator):
             for name in self._loss_names
         ]
         callbacks += list(self._extra_callbacks())
+        callbacks.append(("valid_mAP", _ValidationMAP()))
         if self.verbose >= 2 or (self.verbose >= 1 and n_batches >= 10):
             callbacks.append(("progress", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
@@ -348,7 +390,7 @@ class BaseLocalizer(BaseEstimator):
             verbose=self.verbose,
         )
 
-    def fit(self, X, y, clicks=None):
+    def fit(self, X, y, clicks=None, *, validation_data=None):
         """Train the localizer.
 
         Parameters
@@ -363,19 +405,69 @@ class BaseLocalizer(BaseEstimator):
             ``[t, label]`` clicks per video: ``label = -1`` (:data:`sktal.BACKGROUND`)
             for a background click, a class of the video for an action click. Empty
             arrays are allowed. Methods that learn from video labels only ignore them.
+        validation_data : tuple ``(X_valid, segments_valid)`` or None, default=None
+            Videos and their annotated segments scored after every epoch
+            (``valid_mAP`` in ``history_``); exclusive with ``validation_fraction``.
+            A third element (clicks) is accepted and ignored.
 
         Returns
         -------
         self : object
             The fitted localizer.
+
+        Notes
+        -----
+        A ``KeyboardInterrupt`` (Ctrl-C) during training stops it after the current
+        batch; the incomplete epoch is dropped from ``history_``, the model stays
+        usable (``predict``, :func:`sktal.save`), ``n_epochs_completed_`` and
+        ``interrupted_`` record it, and ``on_interrupt`` decides between a
+        ``UserWarning`` and re-raising (by default: re-raise inside scikit-learn's
+        model selection, so a search stops instead of scoring a truncated model).
+        ``EarlyStopping`` ending training is not an interrupt.
         """
         self._validate_params()
+        if validation_data is not None and self.validation_fraction is not None:
+            raise ValueError("pass validation_data or set validation_fraction, not both")
         videos = check_videos(X)
         n_features = videos[0].shape[1]
         labels = self._prepare_targets(y, videos)
         n_classes = labels.shape[1]
         lengths = [len(v) for v in videos]
         clicks = check_clicks(clicks, lengths, labels=labels)
+        valid = None
+        if self.validation_fraction is not None:
+            if not is_annotated(y):
+                raise ValueError(
+                    "validation_fraction needs annotated y ([start, end, class] "
+                    "segments per video) to compute the validation mAP"
+                )
+            segments = check_segments(y, len(videos), n_classes=n_classes, name="y")
+            n_valid = max(1, int(round(self.validation_fraction * len(videos))))
+            if n_valid >= len(videos):
+                raise ValueError(
+                    f"validation_fraction={self.validation_fraction} leaves no training "
+                    f"video out of {len(videos)}"
+                )
+            split_seed = check_random_state(self.random_state).randint(
+                np.iinfo(np.int32).max
+            )
+            order = np.random.default_rng([split_seed, 1]).permutation(len(videos))
+            held, kept = np.sort(order[:n_valid]), np.sort(order[n_valid:])
+            valid = ([videos[i] for i in held], [segments[i] for i in held])
+            videos = [videos[i] for i in kept]
+            labels = labels[kept]
+            clicks = [clicks[i] for i in kept]
+        elif validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise TypeError(
+                    "validation_data must be a tuple (X_valid, segments_valid[, clicks])"
+                )
+            valid_videos = check_videos(validation_data[0], n_features=n_features)
+            valid = (
+                valid_videos,
+                check_segments(validation_data[1], len(valid_videos),
+                               n_classes=n_classes, name="validation_data[1]"),
+            )
         self._check_fit_clicks(clicks, labels)
         self._warn_degenerate(labels)
 
@@ -402,6 +494,11 @@ class BaseLocalizer(BaseEstimator):
                 self.net_.initialize()
                 self.classes_ = np.arange(n_classes)
                 self.n_features_in_ = n_features
+            self.__dict__.pop("n_epochs_completed_", None)  # no warning while training
+            validation = dict(self.net_.callbacks_).get("valid_mAP")
+            if validation is not None:
+                validation.estimator = self
+                validation.data = valid
             # skorch stops cleanly on KeyboardInterrupt: the model stays usable
             self.net_.partial_fit(dataset, epochs=self.max_epochs)
         self._record_epochs()
@@ -617,6 +714,10 @@ class BaseLocalizer(BaseEstimator):
                 "score needs ground-truth segments: pass annotated y "
                 "(a sequence of [start, end, class] arrays) or segments="
             )
+        return self._mean_map(X, truth)
+
+    def _mean_map(self, X, truth):
+        """:meth:`score`'s mAP of ``X`` against annotated ``truth``."""
         detections = self.predict(X)
         truth = check_segments(truth, len(detections), name="segments")
         thresholds = (

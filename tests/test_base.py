@@ -157,3 +157,66 @@ def test_bad_device_strings_raise_before_data_is_touched(device, match):
 def test_cuda_without_cuda_is_a_clear_error():
     with pytest.raises(ValueError, match="CUDA is not available"):
         BaSNet(device="cuda").fit(None, None)
+
+
+# ------------------------------------------------------------ validation split
+@pytest.fixture(scope="module")
+def annotated():
+    return make_temporal_actions(n_videos=16, n_classes=3, n_features=12, random_state=2)
+
+
+def test_validation_fraction_records_valid_map_like_score(annotated):
+    d = annotated
+    est = BaSNet(**{**FAST, "max_epochs": 3}, validation_fraction=0.25).fit(d.X, d.segments)
+    values = est.history_[:, "valid_mAP"]
+    assert len(values) == 3 and all(0 <= v <= 1 for v in values)
+    # the held-out videos are a seeded split: refit gives the same split and values
+    again = BaSNet(**{**FAST, "max_epochs": 3}, validation_fraction=0.25).fit(d.X, d.segments)
+    assert again.history_[:, "valid_mAP"] == values
+    best = est.history_[:, "valid_mAP_best"]
+    assert best[0] and best == [v == max(values[: i + 1]) and v > max(values[:i] or [-1])
+                                for i, v in enumerate(values)]
+
+
+def test_validation_data_equals_score_of_the_last_epoch(annotated):
+    d = annotated
+    est = BaSNet(**FAST).fit(d.X[:12], d.y[:12], validation_data=(d.X[12:], d.segments[12:]))
+    assert est.history_[-1, "valid_mAP"] == est.score(d.X[12:], segments=d.segments[12:])
+    assert dict(est.net_.callbacks_)["valid_mAP"].data is None   # not kept in the model
+
+
+def test_validation_needs_segments_and_exclusive_options(annotated):
+    d = annotated
+    with pytest.raises(ValueError, match="needs annotated y"):
+        BaSNet(**FAST, validation_fraction=0.2).fit(d.X, d.y)
+    with pytest.raises(ValueError, match="not both"):
+        BaSNet(**FAST, validation_fraction=0.2).fit(
+            d.X, d.segments, validation_data=(d.X, d.segments))
+    with pytest.raises(ValueError, match="validation_fraction"):
+        BaSNet(**FAST, validation_fraction=1.5).fit(d.X, d.segments)
+
+
+def test_early_stopping_and_checkpoint_restore_the_best_epoch(annotated, tmp_path):
+    from skorch.callbacks import Checkpoint, EarlyStopping
+
+    d = annotated
+    fit_args = (d.X[:12], d.y[:12])
+    valid = (d.X[12:], d.segments[12:])
+    params = {**FAST, "max_epochs": 12, "lr": 1e-2, "random_state": 3}
+    stop = EarlyStopping(monitor="valid_mAP", lower_is_better=False, patience=3,
+                         load_best=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # early stopping is not an interrupt
+        est = BaSNet(**params, callbacks=[stop]).fit(*fit_args, validation_data=valid)
+    values = est.history_[:, "valid_mAP"]
+    assert len(values) < 12 and np.argmax(values) < len(values) - 1   # stopped early
+    assert values[-1] != max(values)
+    assert est.score(*valid[:1], segments=valid[1]) == pytest.approx(max(values))
+
+    keep = Checkpoint(monitor="valid_mAP_best", dirname=str(tmp_path), load_best=True)
+    est = BaSNet(**{**params, "max_epochs": 4}, callbacks=[keep]).fit(
+        *fit_args, validation_data=valid)
+    # Checkpoint(load_best) restores weights and the history up to the best epoch
+    assert est.history_[-1, "valid_mAP_best"]
+    assert est.score(*valid[:1], segments=valid[1]) == pytest.approx(
+        est.history_[-1, "valid_mAP"])
