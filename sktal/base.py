@@ -6,8 +6,10 @@ outputs through the same map), training the method's torch module with skorch,
 localization (CAS -> detections) and scoring. A method subclass supplies its network,
 its criterion and how its outputs become localization scores.
 """
+import contextlib
 import copy
 import numbers
+from collections.abc import Mapping
 import sys
 import warnings
 
@@ -18,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from . import _resampling
@@ -104,6 +107,12 @@ COMMON_PARAMETERS_DOC = """\
         ``EarlyStopping(monitor='valid_mAP', lower_is_better=False)`` and
         ``Checkpoint(monitor='valid_mAP_best')`` then select on it. ``fit``'s
         ``validation_data`` gives an explicit validation set instead.
+    precision : {'32', 'bf16', '16-mixed'}, default='32'
+        Arithmetic of the network's forward pass (training and prediction), through
+        ``torch.autocast``: ``'32'`` float32; ``'bf16'`` bfloat16 autocast (CPU and
+        recent GPUs); ``'16-mixed'`` float16 autocast with a gradient scaler (CUDA
+        only). The losses are always computed in float32 from float32 copies of the
+        outputs, so ``'32'`` is exactly the float32 computation.
 """
 
 COMMON_ATTRIBUTES_DOC = """\
@@ -155,7 +164,46 @@ class _LocalizerNet(NeuralNet):
     :class:`~skorch.callbacks.PassthroughScoring`, so they appear in ``history``.
     """
 
+    #: set by ``BaseLocalizer._make_net``: '32', 'bf16' or '16-mixed'
+    sktal_precision_ = "32"
+    #: a ``torch.amp.GradScaler`` for '16-mixed', else None
+    sktal_scaler_ = None
+
+    def autocast(self):
+        """The autocast context of the module's forward at ``sktal_precision_``."""
+        if self.sktal_precision_ == "32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.sktal_precision_ == "bf16" else torch.float16
+        return torch.autocast(device_type=torch.device(self.device).type, dtype=dtype)
+
+    def infer(self, x, **fit_params):
+        with self.autocast():
+            return super().infer(x, **fit_params)
+
+    def train_step_single(self, batch, **fit_params):
+        if self.sktal_scaler_ is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.sktal_scaler_.scale(loss).backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        if self.sktal_scaler_ is None:
+            return super()._step_optimizer(step_fn)
+        step_fn()
+        self.sktal_scaler_.step(self.optimizer_)
+        self.sktal_scaler_.update()
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        # the criterion runs outside autocast on float32 outputs (identity at '32')
+        if isinstance(y_pred, Mapping):
+            y_pred = {
+                k: v.float() if torch.is_tensor(v) and v.is_floating_point() else v
+                for k, v in y_pred.items()
+            }
         targets = to_tensor(y_true, device=self.device)
         losses = self.criterion_(y_pred, targets)
         if training:
@@ -245,6 +293,7 @@ class BaseLocalizer(BaseEstimator):
         "verbose": dict(kind=numbers.Integral, low=0),
         "warm_start": dict(kind=(bool, np.bool_)),
         "on_interrupt": dict(options=("auto", "warn", "raise")),
+        "precision": dict(options=("32", "bf16", "16-mixed")),
         "validation_fraction": dict(
             kind=numbers.Real, low=0, high=1, include_low=False, include_high=False,
             allow_none=True,
@@ -335,6 +384,11 @@ class BaseLocalizer(BaseEstimator):
                 raise ValueError(
                     f"device={self.device!r}: sktal supports 'cpu' and 'cuda' devices"
                 )
+        if self.precision == "16-mixed" and not self._resolve_device().startswith("cuda"):
+            raise ValueError(
+                "precision='16-mixed' needs a CUDA device (float16 with a gradient "
+                f"scaler); on {self._resolve_device()!r} use precision='bf16' or '32'"
+            )
         self._extra_validation()
 
     def _resolve_device(self):
@@ -373,7 +427,7 @@ class BaseLocalizer(BaseEstimator):
         for i, cb in enumerate(self.callbacks or []):
             cb = copy.deepcopy(cb)
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
-        return _LocalizerNet(
+        net = _LocalizerNet(
             module=self._build_module(n_features, n_classes),
             criterion=self._build_criterion(n_classes),
             optimizer=torch.optim.Adam,
@@ -389,6 +443,10 @@ class BaseLocalizer(BaseEstimator):
             device=device,
             verbose=self.verbose,
         )
+        net.sktal_precision_ = self.precision
+        if self.precision == "16-mixed":
+            net.sktal_scaler_ = torch.amp.GradScaler("cuda")
+        return net
 
     def fit(self, X, y, clicks=None, *, validation_data=None):
         """Train the localizer.
@@ -613,7 +671,14 @@ class BaseLocalizer(BaseEstimator):
                         )
                         x = torch.from_numpy(x).to(device)
                         mask = torch.ones(x.shape[:2], dtype=torch.bool, device=device)
-                        scores = self._localization_scores(module(x=x, mask=mask))
+                        with self.net_.autocast():
+                            outputs = module(x=x, mask=mask)
+                        outputs = {
+                            k: v.float() if torch.is_tensor(v) and v.is_floating_point()
+                            else v
+                            for k, v in outputs.items()
+                        }
+                        scores = self._localization_scores(outputs)
                         scores = {
                             k: v.float().cpu().numpy().astype(np.float64)
                             for k, v in scores.items()

@@ -220,3 +220,68 @@ def test_early_stopping_and_checkpoint_restore_the_best_epoch(annotated, tmp_pat
     assert est.history_[-1, "valid_mAP_best"]
     assert est.score(*valid[:1], segments=valid[1]) == pytest.approx(
         est.history_[-1, "valid_mAP"])
+
+
+# ------------------------------------------------------------ mixed precision
+def test_precision_32_is_exactly_the_float32_computation(data, monkeypatch):
+    from skorch import NeuralNet
+
+    from sktal.base import _LocalizerNet
+
+    d, clicks = data
+    new = BackTAL(**FAST).fit(d.X, d.y, clicks)
+
+    def plain_get_loss(self, y_pred, y_true, X=None, training=False):   # main's version
+        from skorch.utils import to_tensor
+
+        losses = self.criterion_(y_pred, to_tensor(y_true, device=self.device))
+        if training:
+            for name, value in losses.items():
+                if name != "loss":
+                    self.history.record_batch(name, float(value.detach()))
+        return losses["loss"]
+
+    monkeypatch.setattr(_LocalizerNet, "infer", NeuralNet.infer)
+    monkeypatch.setattr(_LocalizerNet, "get_loss", plain_get_loss)
+    old = BackTAL(**FAST).fit(d.X, d.y, clicks)
+    for name in ("train_loss",) + BackTAL._loss_names:
+        assert new.history_[:, name] == old.history_[:, name]
+    for a, b in zip(new.module_.parameters(), old.module_.parameters()):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("cls", LOCALIZERS, ids=lambda c: c.__name__)
+def test_bf16_trains_on_cpu_and_predicts_close_to_float32(cls):
+    from sktal.metrics import detection_map
+
+    d = make_temporal_actions(n_videos=40, n_classes=3, n_features=16,
+                              context_scale=(1.0, 0.5), runup_prob=0.0, random_state=0)
+    clicks = simulate_clicks(d.segments, d.lengths, kind="both", random_state=0)
+    tr, te = slice(0, 28), slice(28, 40)
+    lr = 1e-2 if cls in (TEN, FSPTAL) else 1e-3   # they learn little in 25 epochs at 1e-3
+    params = dict(n_segments=64, hidden_size=32, batch_size=7, lr=lr, random_state=0)
+    fits = {}
+    for precision, epochs in (("bf16", 0), ("bf16", 25), ("32", 25)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits[precision, epochs] = cls(max_epochs=epochs, precision=precision,
+                                          **params).fit(d.X[tr], d.y[tr], clicks[tr])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = detection_map(d.segments[te], fits["bf16", 0].predict(d.X[te]), [0.3]).mAP[0]
+    after = detection_map(d.segments[te], fits["bf16", 25].predict(d.X[te]), [0.3]).mAP[0]
+    assert after > before + 0.1, (before, after)
+    assert np.all(np.isfinite(fits["bf16", 25].history_[:, "train_loss"]))
+    # same weights, bf16 vs float32 prediction: bf16's 8-bit mantissa (~0.4 %)
+    net = fits["32", 25]
+    p32 = net.predict_proba(d.X[te])
+    net.set_params(precision="bf16")
+    net.net_.sktal_precision_ = "bf16"
+    np.testing.assert_allclose(net.predict_proba(d.X[te]), p32, atol=0.05)
+
+
+def test_16_mixed_needs_cuda():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    with pytest.raises(ValueError, match="16-mixed.*CUDA"):
+        BaSNet(precision="16-mixed").fit(None, None)

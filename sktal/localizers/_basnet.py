@@ -199,7 +199,8 @@ class BaSNet(BaseLocalizer):
                  max_epochs=120, class_threshold=0.25, class_fallback=None, nms_threshold=0.7, max_detections=1000,
                  tiou_thresholds=None, n_classes=None, device="auto",
                  random_state=None, verbose=0, callbacks=None, warm_start=False,
-                 on_interrupt="auto", validation_fraction=None):
+                 on_interrupt="auto", validation_fraction=None,
+                 precision="32"):
         self.lambda_base = lambda_base
         self.lambda_supp = lambda_supp
         self.alpha_norm = alpha_norm
@@ -227,6 +228,7 @@ class BaSNet(BaseLocalizer):
         self.warm_start = warm_start
         self.on_interrupt = on_interrupt
         self.validation_fraction = validation_fraction
+        self.precision = precision
 
     def _extra_validation(self):
         if self.filter_kernel_size % 2 != 1:

@@ -379,7 +379,8 @@ class FSPTAL(BaseLocalizer):
                  class_threshold=0.25, class_fallback="argmax", nms_threshold=0.7, max_detections=1000, tiou_thresholds=None,
                  n_classes=None, device="auto", random_state=None, verbose=0,
                  callbacks=None, warm_start=False,
-                 on_interrupt="auto", validation_fraction=None):
+                 on_interrupt="auto", validation_fraction=None,
+                 precision="32"):
         self.label_extension = label_extension
         self.point_weight = point_weight
         self.neighbour_weight = neighbour_weight
@@ -419,6 +420,7 @@ class FSPTAL(BaseLocalizer):
         self.warm_start = warm_start
         self.on_interrupt = on_interrupt
         self.validation_fraction = validation_fraction
+        self.precision = precision
 
     def _check_fit_clicks(self, clicks, labels):
         if not any((c[:, 1] >= 0).any() for c in clicks):

@@ -335,7 +335,8 @@ default='bges'
                  nms_threshold=0.5, max_detections=1000, tiou_thresholds=None, n_classes=None,
                  device="auto", random_state=None, verbose=0, callbacks=None,
                  warm_start=False,
-                 on_interrupt="auto", validation_fraction=None):
+                 on_interrupt="auto", validation_fraction=None,
+                 precision="32"):
         self.background_strategy = background_strategy
         self.tcb = tcb
         self.alpha_bg = alpha_bg
@@ -371,6 +372,7 @@ default='bges'
         self.warm_start = warm_start
         self.on_interrupt = on_interrupt
         self.validation_fraction = validation_fraction
+        self.precision = precision
 
     def _extra_validation(self):
         if self.localization_thresholds is not None:
