@@ -156,6 +156,17 @@ def _inside_model_selection():
     return False
 
 
+def _same_value(a, b):
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
 class _LocalizerNet(NeuralNet):
     """skorch net whose criterion returns named loss terms.
 
@@ -273,6 +284,15 @@ class BaseLocalizer(BaseEstimator):
 
     #: names of the loss terms the criterion returns besides ``"loss"``
     _loss_names = ()
+
+    #: parameters a warm-started ``fit`` may see changed (they do not shape the
+    #: network, the criterion or the optimizer); a change of any other parameter
+    #: since the network was built makes a warm ``fit`` raise
+    _warm_start_free_params = (
+        "max_epochs", "verbose", "warm_start", "random_state", "class_threshold",
+        "class_fallback", "nms_threshold", "max_detections", "tiou_thresholds",
+        "on_interrupt", "validation_fraction", "precision",
+    )
 
     #: parameter constraints checked at ``fit``: name -> kwargs of ``check_param``
     _parameter_constraints = {
@@ -530,6 +550,8 @@ class BaseLocalizer(BaseEstimator):
         self._warn_degenerate(labels)
 
         warm = self.warm_start and hasattr(self, "net_")
+        if warm:
+            self._check_warm_start_params()
         if warm and (n_features != self.n_features_in_ or n_classes != len(self.classes_)):
             raise ValueError(
                 "warm_start: X has {} features and y {} classes, but the fitted model "
@@ -548,10 +570,8 @@ class BaseLocalizer(BaseEstimator):
             torch.manual_seed(seed)
             if not warm:
                 n_batches = -(-len(videos) // self.batch_size)
-                self.net_ = self._make_net(n_features, n_classes, device, n_batches)
-                self.net_.initialize()
-                self.classes_ = np.arange(n_classes)
-                self.n_features_in_ = n_features
+                self._initialize(n_features, n_classes, device, n_batches)
+            self.net_.sktal_precision_ = self.precision
             self.__dict__.pop("n_epochs_completed_", None)  # no warning while training
             validation = dict(self.net_.callbacks_).get("valid_mAP")
             if validation is not None:
@@ -563,6 +583,41 @@ class BaseLocalizer(BaseEstimator):
         if self.interrupted_:
             self._handle_interrupt()
         return self
+
+    def _initialize(self, n_features, n_classes, device, n_batches=0):
+        """Build and initialise the network and the fitted attributes.
+
+        Shared by :meth:`fit` and :func:`sktal.load`, so a loaded model is the
+        same object a fit makes (before its weights are loaded).
+        """
+        self.net_ = self._make_net(n_features, n_classes, device, n_batches)
+        self.net_.initialize()
+        self.classes_ = np.arange(n_classes)
+        self.n_features_in_ = n_features
+        self.n_epochs_completed_ = 0
+        self.interrupted_ = False
+        self._built_with_ = self._structural_params()
+        return self.net_
+
+    def _structural_params(self):
+        return {
+            k: v for k, v in self.get_params(deep=False).items()
+            if k not in self._warm_start_free_params
+        }
+
+    def _check_warm_start_params(self):
+        built = getattr(self, "_built_with_", None)
+        if built is None:
+            return
+        now = self._structural_params()
+        changed = [k for k in now if not _same_value(now[k], built.get(k))]
+        if changed:
+            raise ValueError(
+                f"warm_start=True but {', '.join(changed)} changed since the network "
+                "was built; a warm start continues the same network, optimizer and "
+                "criterion. Set warm_start=False to train a new one, or restore "
+                f"{'it' if len(changed) == 1 else 'them'}"
+            )
 
     def _record_epochs(self):
         """Drop a partial last epoch from the history and count the complete ones."""

@@ -285,3 +285,128 @@ def test_16_mixed_needs_cuda():
         pytest.skip("CUDA present")
     with pytest.raises(ValueError, match="16-mixed.*CUDA"):
         BaSNet(precision="16-mixed").fit(None, None)
+
+
+# ------------------------------------------------------------ base behaviour, every localizer
+ids = [c.__name__ for c in LOCALIZERS]
+
+
+@pytest.mark.parametrize("cls", LOCALIZERS, ids=ids)
+def test_warm_start_continues_and_cold_start_restarts(cls, data):
+    d, clicks = data
+    est = cls(warm_start=True, **FAST).fit(d.X, d.y, clicks)
+    first = [p.detach().clone() for p in est.module_.parameters()]
+    net = est.net_
+    est.set_params(max_epochs=1).fit(d.X, d.y, clicks)
+    assert est.net_ is net and len(est.history_) == 3 and est.n_epochs_completed_ == 3
+    assert any(not torch.equal(a, b) for a, b in zip(first, est.module_.parameters()))
+    cold = cls(**FAST).fit(d.X, d.y, clicks).fit(d.X, d.y, clicks)
+    assert len(cold.history_) == 2
+
+
+@pytest.mark.parametrize("param,value", [("hidden_size", 4), ("lr", 0.5), ("dropout", 0.1)])
+def test_warm_start_after_a_structural_set_params_raises(param, value, data):
+    d, clicks = data
+    est = BackTAL(warm_start=True, **FAST).fit(d.X, d.y, clicks)
+    est.set_params(**{param: value})
+    with pytest.raises(ValueError, match=f"warm_start=True but {param} changed"):
+        est.fit(d.X, d.y, clicks)
+    est.set_params(warm_start=False).fit(d.X, d.y, clicks)   # rebuilds
+    assert len(est.history_) == 2
+
+
+def test_loaded_model_warm_starts_from_the_shared_initialisation(data, tmp_path):
+    import sktal
+
+    d, clicks = data
+    est = BaSNet(**FAST).fit(d.X, d.y)
+    sktal.save(est, tmp_path / "m.pt")
+    loaded = sktal.load(tmp_path / "m.pt")
+    assert loaded.n_epochs_completed_ is None and loaded._built_with_ is not None
+    np.testing.assert_array_equal(loaded.predict_proba(d.X), est.predict_proba(d.X))
+    loaded.set_params(warm_start=True, max_epochs=1).fit(d.X, d.y)
+    assert loaded.n_epochs_completed_ == 1
+    with pytest.raises(ValueError, match="hidden_size changed"):
+        loaded.set_params(hidden_size=4).fit(d.X, d.y)
+
+
+@pytest.mark.parametrize("cls", LOCALIZERS, ids=ids)
+def test_verbose_prints_each_loss_per_epoch_and_zero_is_silent(cls, data, capsys):
+    d, clicks = data
+    cls(**{**FAST, "verbose": 1}).fit(d.X, d.y, clicks)
+    out = capsys.readouterr().out
+    for name in ("train_loss",) + tuple(cls._loss_names):
+        assert name in out
+    cls(**FAST).fit(d.X, d.y, clicks)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("cls", LOCALIZERS, ids=ids)
+def test_fit_restores_torch_global_random_state(cls, data):
+    d, clicks = data
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    cls(**FAST).fit(d.X, d.y, clicks)
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("resampling", ["interpolate", "perturb", None])
+@pytest.mark.parametrize("cls", LOCALIZERS, ids=ids)
+def test_videos_shorter_than_n_segments(cls, resampling):
+    X = [np.random.default_rng(i).normal(size=(n, 12)).astype(np.float32)
+         for i, n in enumerate([1, 3, 40])]
+    y = np.eye(3)
+    clicks = [np.array([[0.0, 0]]), np.array([[2.0, -1], [1.0, 1]]), np.array([[20.0, 2]])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = cls(**{**FAST, "resampling": resampling}).fit(X, y, clicks)
+    assert [c.shape for c in est.predict_cas(X)] == [(1, 3), (3, 3), (40, 3)]
+    for det, x in zip(est.predict(X), X):
+        assert np.all(det[:, 1] <= len(x) + 1e-9)
+
+
+def _invalid_values(spec):
+    """Values that violate a ``_parameter_constraints`` entry."""
+    import numbers
+
+    kind = spec.get("kind", "default")
+    options = spec.get("options")
+    if not spec.get("allow_none", False) and (options is None or None not in options):
+        yield None
+    if options is not None and kind in ("default", None):
+        yield "no-such-option"
+        return
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if bool in kinds:
+        yield "yes"
+        return
+    yield "text"
+    if numbers.Integral in kinds and numbers.Real not in kinds:
+        yield 1.5
+    low, high = spec.get("low"), spec.get("high")
+    if low is not None:
+        yield low if not spec.get("include_low", True) else low - 1
+    if high is not None:
+        yield high if not spec.get("include_high", True) else high + 1
+
+
+def _constraint_cases():
+    for cls in LOCALIZERS:
+        constraints = {}
+        for klass in reversed(cls.__mro__):
+            constraints.update(getattr(klass, "_parameter_constraints", {}))
+        params = cls().get_params(deep=False)
+        for name, spec in constraints.items():
+            if name not in params:   # a base constraint the class has no parameter for
+                continue
+            for value in _invalid_values(spec):
+                yield pytest.param(cls, name, value, id=f"{cls.__name__}-{name}-{value!r}")
+
+
+@pytest.mark.parametrize("cls,name,value", list(_constraint_cases()))
+def test_values_outside_the_parameter_constraints_are_rejected_at_fit(cls, name, value, data):
+    d, clicks = data
+    est = cls(**FAST).set_params(**{name: value})
+    with pytest.raises((ValueError, TypeError), match=name):
+        est.fit(d.X, d.y, clicks)
