@@ -26,7 +26,7 @@ from skorch.utils import to_tensor
 from . import _resampling
 from .localization import cas_to_detections
 from .metrics import DEFAULT_TIOU_THRESHOLDS, detection_map
-from .nn import VideoDataset, collate_videos
+from ._data import DeviceVideos, PositionDataset, collate_positions
 from .utils.validation import (
     check_clicks,
     check_labels,
@@ -187,7 +187,21 @@ class _LocalizerNet(NeuralNet):
         dtype = torch.bfloat16 if self.sktal_precision_ == "bf16" else torch.float16
         return torch.autocast(device_type=torch.device(self.device).type, dtype=dtype)
 
+    #: set by ``BaseLocalizer.fit`` for the duration of training: the
+    #: :class:`~sktal._data.DeviceVideos` the batches' rows are gathered from
+    sktal_source_ = None
+
+    def batch_inputs(self, x):
+        """The module's inputs of a batch: a batch of positions (training) becomes
+        its rows, gathered and interpolated in torch."""
+        if isinstance(x, Mapping) and "positions" in x:
+            mask = x["mask"].to(self.device)
+            x = {"x": self.sktal_source_.rows(x["index"], x["positions"], mask),
+                 "mask": mask}
+        return x
+
     def infer(self, x, **fit_params):
+        x = self.batch_inputs(x)
         with self.autocast():
             return super().infer(x, **fit_params)
 
@@ -457,8 +471,8 @@ class BaseLocalizer(BaseEstimator):
             batch_size=self.batch_size,
             train_split=None,
             iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate_videos,
-            iterator_valid__collate_fn=collate_videos,
+            iterator_train__collate_fn=collate_positions,
+            iterator_valid__collate_fn=collate_positions,
             callbacks=callbacks,
             device=device,
             verbose=self.verbose,
@@ -535,6 +549,7 @@ class BaseLocalizer(BaseEstimator):
             videos = [videos[i] for i in kept]
             labels = labels[kept]
             clicks = [clicks[i] for i in kept]
+            lengths = [lengths[i] for i in kept]
         elif validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise TypeError(
@@ -562,8 +577,8 @@ class BaseLocalizer(BaseEstimator):
         device = self._resolve_device()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         rng = np.random.default_rng(seed)
-        dataset = VideoDataset(
-            videos, labels, clicks, self._training_positions, n_classes, rng
+        dataset = PositionDataset(
+            lengths, labels, clicks, self._training_positions, n_classes, rng
         )
         fork_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=fork_devices):
@@ -577,8 +592,13 @@ class BaseLocalizer(BaseEstimator):
             if validation is not None:
                 validation.estimator = self
                 validation.data = valid
-            # skorch stops cleanly on KeyboardInterrupt: the model stays usable
-            self.net_.partial_fit(dataset, epochs=self.max_epochs)
+            # the videos go to the device once per fit (see sktal._data.DeviceVideos)
+            self.net_.sktal_source_ = DeviceVideos(videos, self.net_.device)
+            try:
+                # skorch stops cleanly on KeyboardInterrupt: the model stays usable
+                self.net_.partial_fit(dataset, epochs=self.max_epochs)
+            finally:
+                self.net_.sktal_source_ = None   # a fitted model keeps no data
         self._record_epochs()
         if self.interrupted_:
             self._handle_interrupt()
