@@ -113,6 +113,13 @@ COMMON_PARAMETERS_DOC = """\
         recent GPUs); ``'16-mixed'`` float16 autocast with a gradient scaler (CUDA
         only). The losses are always computed in float32 from float32 copies of the
         outputs, so ``'32'`` is exactly the float32 computation.
+    progress : {'auto', 'bar', 'lines'} or None, default='auto'
+        Epoch-level progress while ``verbose=0`` (``verbose >= 1`` prints skorch's
+        per-epoch table instead). ``'auto'``: nothing for fits expected to take
+        under 5 seconds; otherwise one tqdm line with the ETA when standard error is
+        a terminal or a notebook, and one plain line per epoch (no ANSI codes, no
+        ``\r``) when it is not (log files, CI). ``'bar'`` and ``'lines'`` force one
+        style from the first epoch; ``None`` shows nothing.
 """
 
 COMMON_ATTRIBUTES_DOC = """\
@@ -281,6 +288,68 @@ class _ValidationMAP(Callback):
         self.data = None
 
 
+#: ``progress='auto'`` shows nothing for fits expected to finish sooner (seconds)
+PROGRESS_AFTER_S = 5.0
+
+
+def _interactive(stream):
+    if "ipykernel" in sys.modules:
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class _EpochProgress(Callback):
+    """Epoch-level progress of one ``fit``: a tqdm bar or plain lines (stderr)."""
+
+    def __init__(self, style, name):
+        self.style = style
+        self.name = name
+
+    def on_train_begin(self, net, **kwargs):
+        import time
+
+        self.start_ = time.perf_counter()
+        self.done_ = 0
+        self.total_ = net.max_epochs
+        self.bar_ = None
+        self.shown_ = self.style in ("bar", "lines")
+
+    def on_epoch_end(self, net, **kwargs):
+        import time
+
+        self.done_ += 1
+        elapsed = time.perf_counter() - self.start_
+        eta = elapsed / self.done_ * max(self.total_ - self.done_, 0)
+        if not self.shown_ and elapsed + eta < PROGRESS_AFTER_S:
+            return
+        self.shown_ = True
+        loss = net.history[-1].get("train_loss", float("nan"))
+        style = self.style
+        if style == "auto":
+            style = "bar" if _interactive(sys.stderr) else "lines"
+        if style == "bar":
+            if self.bar_ is None:
+                from tqdm.auto import tqdm
+
+                self.bar_ = tqdm(total=self.total_, initial=self.done_ - 1,
+                                 desc=self.name, unit="epoch", file=sys.stderr)
+            self.bar_.set_postfix(train_loss=f"{loss:.4f}", refresh=False)
+            self.bar_.update(1)
+        else:
+            print(
+                f"{self.name}: epoch {self.done_}/{self.total_}, train_loss "
+                f"{loss:.4f}, {elapsed:.1f} s elapsed, ETA {eta:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def on_train_end(self, net, **kwargs):
+        if getattr(self, "bar_", None) is not None:
+            self.bar_.close()
+            self.bar_ = None
+
+
 class BaseLocalizer(BaseEstimator):
     """Base class of the temporal action localizers.
 
@@ -305,7 +374,7 @@ class BaseLocalizer(BaseEstimator):
     _warm_start_free_params = (
         "max_epochs", "verbose", "warm_start", "random_state", "class_threshold",
         "class_fallback", "nms_threshold", "max_detections", "tiou_thresholds",
-        "on_interrupt", "validation_fraction", "precision",
+        "on_interrupt", "validation_fraction", "precision", "progress",
     )
 
     #: parameter constraints checked at ``fit``: name -> kwargs of ``check_param``
@@ -328,6 +397,7 @@ class BaseLocalizer(BaseEstimator):
         "warm_start": dict(kind=(bool, np.bool_)),
         "on_interrupt": dict(options=("auto", "warn", "raise")),
         "precision": dict(options=("32", "bf16", "16-mixed")),
+        "progress": dict(options=("auto", "bar", "lines", None)),
         "validation_fraction": dict(
             kind=numbers.Real, low=0, high=1, include_low=False, include_high=False,
             allow_none=True,
@@ -456,6 +526,10 @@ class BaseLocalizer(BaseEstimator):
         ]
         callbacks += list(self._extra_callbacks())
         callbacks.append(("valid_mAP", _ValidationMAP()))
+        if self.verbose == 0 and self.progress is not None:
+            callbacks.append(
+                ("epoch_progress", _EpochProgress(self.progress, type(self).__name__))
+            )
         if self.verbose >= 2 or (self.verbose >= 1 and n_batches >= 10):
             callbacks.append(("progress", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):

@@ -413,3 +413,29 @@ def test_values_outside_the_parameter_constraints_are_rejected_at_fit(cls, name,
     est = cls(**FAST).set_params(**{name: value})
     with pytest.raises((ValueError, TypeError), match=name):
         est.fit(d.X, d.y, clicks)
+
+
+# ------------------------------------------------------------ progress display
+def test_progress_lines_when_not_a_tty_are_plain(data, capsys):
+    d, _ = data
+    BaSNet(**{**FAST, "max_epochs": 3}, progress="lines").fit(d.X, d.y)
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        f"BaSNet: epoch {i}/3" for i in (1, 2, 3)]
+    assert "ETA" in lines[0] and "\r" not in err and "\x1b" not in err
+
+
+def test_progress_auto_is_silent_for_a_short_fit_and_none_always(data, capsys, monkeypatch):
+    import sktal.base
+
+    d, _ = data
+    BaSNet(**FAST).fit(d.X, d.y)                       # 'auto', well under 5 s
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sktal.base, "PROGRESS_AFTER_S", 0.0)   # as if the fit were long
+    BaSNet(**FAST).fit(d.X, d.y)
+    assert capsys.readouterr().err.count("BaSNet: epoch") == 2   # stderr is not a TTY here
+    BaSNet(**FAST, progress=None).fit(d.X, d.y)
+    assert capsys.readouterr().err == ""
+    BaSNet(**{**FAST, "verbose": 1}).fit(d.X, d.y)         # skorch's table instead
+    assert "BaSNet: epoch" not in capsys.readouterr().err

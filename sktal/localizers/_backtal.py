@@ -437,7 +437,7 @@ class BackTAL(BaseLocalizer):
                  n_classes=None, device="auto", random_state=None, verbose=0,
                  callbacks=None, warm_start=False,
                  on_interrupt="auto", validation_fraction=None,
-                 precision="32"):
+                 precision="32", progress="auto"):
         self.frame_loss_weight = frame_loss_weight
         self.lambda_sep = lambda_sep
         self.beta_aff = beta_aff
@@ -472,6 +472,7 @@ class BackTAL(BaseLocalizer):
         self.on_interrupt = on_interrupt
         self.validation_fraction = validation_fraction
         self.precision = precision
+        self.progress = progress
 
     def _extra_validation(self):
         if self.n_neighbors % 2 != 1:

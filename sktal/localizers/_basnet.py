@@ -200,7 +200,7 @@ class BaSNet(BaseLocalizer):
                  tiou_thresholds=None, n_classes=None, device="auto",
                  random_state=None, verbose=0, callbacks=None, warm_start=False,
                  on_interrupt="auto", validation_fraction=None,
-                 precision="32"):
+                 precision="32", progress="auto"):
         self.lambda_base = lambda_base
         self.lambda_supp = lambda_supp
         self.alpha_norm = alpha_norm
@@ -229,6 +229,7 @@ class BaSNet(BaseLocalizer):
         self.on_interrupt = on_interrupt
         self.validation_fraction = validation_fraction
         self.precision = precision
+        self.progress = progress
 
     def _extra_validation(self):
         if self.filter_kernel_size % 2 != 1:

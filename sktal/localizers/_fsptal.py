@@ -380,7 +380,7 @@ class FSPTAL(BaseLocalizer):
                  n_classes=None, device="auto", random_state=None, verbose=0,
                  callbacks=None, warm_start=False,
                  on_interrupt="auto", validation_fraction=None,
-                 precision="32"):
+                 precision="32", progress="auto"):
         self.label_extension = label_extension
         self.point_weight = point_weight
         self.neighbour_weight = neighbour_weight
@@ -421,6 +421,7 @@ class FSPTAL(BaseLocalizer):
         self.on_interrupt = on_interrupt
         self.validation_fraction = validation_fraction
         self.precision = precision
+        self.progress = progress
 
     def _check_fit_clicks(self, clicks, labels):
         if not any((c[:, 1] >= 0).any() for c in clicks):

@@ -336,7 +336,7 @@ default='bges'
                  device="auto", random_state=None, verbose=0, callbacks=None,
                  warm_start=False,
                  on_interrupt="auto", validation_fraction=None,
-                 precision="32"):
+                 precision="32", progress="auto"):
         self.background_strategy = background_strategy
         self.tcb = tcb
         self.alpha_bg = alpha_bg
@@ -373,6 +373,7 @@ default='bges'
         self.on_interrupt = on_interrupt
         self.validation_fraction = validation_fraction
         self.precision = precision
+        self.progress = progress
 
     def _extra_validation(self):
         if self.localization_thresholds is not None:
