@@ -97,8 +97,9 @@ COMMON_PARAMETERS_DOC = """\
         The model is kept usable either way (``n_epochs_completed_`` says how far it
         got). ``'warn'``: ``fit`` returns with a ``UserWarning``. ``'raise'``: the
         interrupt propagates. ``'auto'``: ``'raise'`` when ``fit`` runs inside a
-        scikit-learn model-selection routine (``GridSearchCV``, ``cross_validate``
-        ...: a truncated fit must not be scored as a complete one), else ``'warn'``.
+        scikit-learn model-selection routine such as ``GridSearchCV`` or
+        ``cross_validate`` (a truncated fit must not be scored as a complete one),
+        else ``'warn'``.
     validation_fraction : float or None, default=None
         Hold out this fraction of the training videos (a split seeded by
         ``random_state``; at least one video) and record their detection mAP after
@@ -118,7 +119,7 @@ COMMON_PARAMETERS_DOC = """\
         per-epoch table instead). ``'auto'``: nothing for fits expected to take
         under 5 seconds; otherwise one tqdm line with the ETA when standard error is
         a terminal or a notebook, and one plain line per epoch (no ANSI codes, no
-        ``\r``) when it is not (log files, CI). ``'bar'`` and ``'lines'`` force one
+        carriage returns) when it is not (log files, CI). ``'bar'`` and ``'lines'`` force one
         style from the first epoch; ``None`` shows nothing.
 """
 
