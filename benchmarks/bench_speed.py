@@ -210,7 +210,54 @@ def amp_support(cls):
     return next((p for p in AMP_PARAMETERS if p in known), None)
 
 
-def bench_method(name, args, device, data, memory):
+class CoreTimer:
+    """Splits training time into the core (module forward, criterion, backward,
+    optimizer step) and the rest (resampling/gather, collation, transfer, loss
+    bookkeeping), by timing the net's steps on the instance (CUDA synchronised).
+
+    ``rest = epoch time - core``, with ``core = optimizer-step call (which runs the
+    forward/backward closure) - (infer - module forward) - (get_loss - criterion)``.
+    """
+
+    def __init__(self, net, device):
+        self.device = device
+        self.totals = dict(step=0.0, infer=0.0, module=0.0, get_loss=0.0, criterion=0.0)
+        self._wrap(net, "_step_optimizer", "step")
+        self._wrap(net, "infer", "infer")
+        self._wrap(net, "get_loss", "get_loss")
+        self._wrap(net.module_, "forward", "module")
+        self._wrap(net.criterion_, "forward", "criterion")
+
+    def _wrap(self, obj, attr, key):
+        inner = getattr(obj, attr)
+        totals, device = self.totals, self.device
+
+        def timed(*a, **k):
+            synchronize(device)
+            start = time.perf_counter()
+            try:
+                return inner(*a, **k)
+            finally:
+                synchronize(device)
+                totals[key] += time.perf_counter() - start
+
+        setattr(obj, attr, timed)
+        self._undo = getattr(self, "_undo", []) + [(obj, attr)]
+
+    def reset(self):
+        for key in self.totals:
+            self.totals[key] = 0.0
+
+    def core(self):
+        t = self.totals
+        return t["step"] - (t["infer"] - t["module"]) - (t["get_loss"] - t["criterion"])
+
+    def remove(self):
+        for obj, attr in self._undo:
+            obj.__dict__.pop(attr, None)
+
+
+def bench_method(name, args, device, data, memory, precision="32"):
     """Time training and prediction of one method; returns a result dict."""
     cls = getattr(sktal, name)
     X, y, _, clicks = data
@@ -226,11 +273,13 @@ def bench_method(name, args, device, data, memory):
         params["embedding_hidden_size"] = min(512, args.hidden_size)
     if "n_rgb_features" in known:
         params["n_rgb_features"] = args.n_features // 2
-    amp = amp_support(cls) if args.amp else None
-    if amp == "amp" or amp == "mixed_precision":
-        params[amp] = True
-    elif amp == "precision":
-        params[amp] = "bf16"
+    amp = None
+    if precision != "32":
+        amp = amp_support(cls)
+        if amp is None:
+            raise AttributeError(f"{name} has no precision parameter")
+        params[amp] = precision if amp == "precision" else True
+    params["progress"] = None
     est = cls(**{k: v for k, v in params.items() if k in known})
     fit_clicks = clicks[supervision]
 
@@ -243,7 +292,10 @@ def bench_method(name, args, device, data, memory):
     if is_cuda(device):
         torch.cuda.reset_peak_memory_stats(device)
     est.set_params(max_epochs=args.epochs)
+    core = CoreTimer(est.net_, device)
     est.fit(X, y, clicks=fit_clicks)
+    core.remove()
+    core_seconds = core.core() / args.epochs
     train_peak = memory.peak()
     gpu_train = torch.cuda.max_memory_allocated(device) if is_cuda(device) else None
     timed = epoch_times[1:]
@@ -264,6 +316,14 @@ def bench_method(name, args, device, data, memory):
     detections = est.predict(X)
     seconds_full = time.perf_counter() - start
     predict_peak = memory.peak()
+    thumos = None
+    if args.thumos_predict:
+        # THUMOS14 test size: 213 videos (the generated ones reused cyclically)
+        videos = [X[i % len(X)] for i in range(213)]
+        synchronize(device)
+        start = time.perf_counter()
+        est.predict(videos)
+        thumos = time.perf_counter() - start
     gpu_predict = torch.cuda.max_memory_allocated(device) if is_cuda(device) else None
 
     batches_timed = math.ceil(n_fit / args.batch_size)
@@ -271,7 +331,10 @@ def bench_method(name, args, device, data, memory):
     scale = batches_epoch / batches_timed
     result = dict(
         method=name, supervision=supervision or "video labels",
+        precision=precision,
         epoch_seconds=float(np.mean(timed)) * scale, epochs_timed=len(timed),
+        outside_core_share=1.0 - core_seconds / float(np.mean(timed)),
+        thumos_test_predict_seconds=thumos,
         batches_timed=batches_timed, batches_epoch=batches_epoch,
         train_videos_per_second=n_fit / float(np.mean(timed)),
         flops_epoch=flops_fit * scale,
@@ -376,8 +439,8 @@ def print_report(args, device, results, rates, post, memory):
     print(f"\nTraining ({args.epochs} timed epoch(s) after a warm-up epoch; "
           f"{'GPU: torch.cuda.max_memory_allocated' if cuda else 'host'} peak memory)")
     bound_cols = "".join(f"{'bound s ' + k:>17}{'x bound':>9}" for k in rates)
-    print(f"{'method':<9}{'clicks':<14}{'s/epoch':>10}{'videos/s':>10}{'timed':>9}"
-          f"{'TFLOP/epoch':>13}{bound_cols}{'peak MiB':>10}")
+    print(f"{'method':<9}{'prec':<6}{'clicks':<14}{'s/epoch':>10}{'videos/s':>10}"
+          f"{'timed':>9}{'TFLOP/epoch':>13}{bound_cols}{'peak MiB':>10}{'outside':>9}")
     for r in results:
         if "error" in r:
             print(f"{r['method']:<9}{r['error']}")
@@ -388,15 +451,20 @@ def print_report(args, device, results, rates, post, memory):
             bounds += f" {bound:>16.4g} {r['epoch_seconds'] / bound:>8.3g}"
         peak = r["gpu_train_peak_mib"] if cuda else r["rss_train_peak_mib"]
         timed = f"{r['batches_timed']}/{r['batches_epoch']}b"
-        print(f"{r['method']:<9}{r['supervision']:<14}{r['epoch_seconds']:10.2f}"
+        print(f"{r['method']:<9}{r['precision']:<6}{r['supervision']:<14}"
+              f"{r['epoch_seconds']:10.2f}"
               f"{r['train_videos_per_second']:10.1f}{timed:>9}"
-              f" {r['flops_epoch'] / 1e12:>12.4g}{bounds}{peak:10.0f}")
+              f" {r['flops_epoch'] / 1e12:>12.4g}{bounds}{peak:10.0f}"
+              f"{100 * r['outside_core_share']:8.1f}%")
+    print("outside = share of the epoch outside the module's forward, the criterion, "
+          "backward and the optimizer step (row gather, collation, transfer, loss "
+          "bookkeeping)")
 
     print("\nPrediction (videos/s; network = predict_proba, full = predict with "
           "post-processing)")
     bound_cols = "".join(f"{'bound v/s ' + k:>18}{'x bound':>9}" for k in rates)
-    print(f"{'method':<9}{'network':>10}{'full':>10}{'GFLOP/video':>13}{bound_cols}"
-          f"{'dets/video':>12}{'peak MiB':>10}")
+    print(f"{'method':<9}{'prec':<6}{'network':>10}{'full':>10}{'GFLOP/video':>13}"
+          f"{bound_cols}{'dets/video':>12}{'peak MiB':>10}{'THUMOS s':>10}")
     for r in results:
         if "error" in r:
             continue
@@ -405,10 +473,12 @@ def print_report(args, device, results, rates, post, memory):
             bound = rate / max(r["flops_predict_video"], 1.0)
             bounds += f" {bound:>17.4g} {bound / r['predict_videos_per_second']:>8.3g}"
         peak = r["gpu_predict_peak_mib"] if cuda else r["rss_predict_peak_mib"]
-        print(f"{r['method']:<9}{r['predict_videos_per_second']:10.1f}"
+        print(f"{r['method']:<9}{r['precision']:<6}{r['predict_videos_per_second']:10.1f}"
               f"{r['predict_full_videos_per_second']:10.1f}"
               f" {r['flops_predict_video'] / 1e9:>12.4g}{bounds}"
-              f"{r['detections_per_video']:12.1f}{peak:10.0f}")
+              f"{r['detections_per_video']:12.1f}{peak:10.0f}"
+              f"{_fmt(r['thumos_test_predict_seconds'], '10.1f', '         -')}")
+    print("THUMOS s = seconds of predict on 213 videos (THUMOS14 test size)")
     rate_text = ", ".join(f"{k} {v / 1e12:.3f} TFLOP/s" for k, v in rates.items())
     print(f"\nmatmul rate ({args.matmul_size}x{args.matmul_size} float32 torch.matmul on "
           f"{device}): {rate_text}. Bound = matmul/conv FLOPs (forward + backward, from "
@@ -454,7 +524,12 @@ def parse_args(argv=None):
                         help="n of the (n, n) matmul measuring the rate "
                              "(default 8192 on CUDA, 2048 on CPU)")
     parser.add_argument("--amp", action="store_true",
-                        help="mixed precision, if the estimators have a parameter for it")
+                        help="also time precision='bf16' (same as --precisions 32,bf16)")
+    parser.add_argument("--precisions", default=None,
+                        help="comma-separated precision values to time (default: 32,bf16 "
+                             "on CUDA, 32 on CPU)")
+    parser.add_argument("--thumos-predict", action="store_true", default=None,
+                        help="time predict on 213 videos (default: on at paper size)")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--out", default=None, help="write the results to this JSON file")
     args = parser.parse_args(argv)
@@ -463,6 +538,8 @@ def parse_args(argv=None):
         if getattr(args, name) is None:
             setattr(args, name, value)
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if args.thumos_predict is None:
+        args.thumos_predict = args.size == "paper" and not args.quick
     for m in args.methods:
         if m not in METHODS:
             parser.error(f"unknown method {m!r}; choose among {', '.join(METHODS)}")
@@ -477,6 +554,9 @@ def main(argv=None):
     if args.timed_batches is None and not is_cuda(device) and args.size == "paper" \
             and not args.quick:
         args.timed_batches = 2
+    if args.precisions is None:
+        args.precisions = "32,bf16" if (args.amp or is_cuda(device)) else "32"
+    args.precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     if args.matmul_size is None:
         args.matmul_size = 256 if args.quick else (8192 if is_cuda(device) else 2048)
     n_fit = args.n_videos
@@ -506,17 +586,17 @@ def main(argv=None):
         rates["tf32"] = matmul_rate(device, args.matmul_size, tf32=True)
 
     results = []
-    for name in args.methods:
+    for name, precision in [(m, p) for m in args.methods for p in args.precisions]:
         start = time.perf_counter()
         try:
-            result = bench_method(name, args, device, data, memory)
+            result = bench_method(name, args, device, data, memory, precision)
         except (AttributeError, ImportError) as exc:
             result = dict(method=name, error=f"not importable: {exc}")
         except torch.cuda.OutOfMemoryError as exc:
             result = dict(method=name, error=f"CUDA out of memory: {str(exc)[:120]}")
             torch.cuda.empty_cache()
         results.append(result)
-        print(f"  {name}: {time.perf_counter() - start:.1f} s", file=sys.stderr,
+        print(f"  {name} {precision}: {time.perf_counter() - start:.1f} s", file=sys.stderr,
               flush=True)
     post = bench_postprocessing(data[2], args.n_segments, args.n_classes)
     print_report(args, device, results, rates, post, memory)

@@ -69,6 +69,35 @@ COMMON_PARAMETERS = {
     "warm_start": ("bool", """\
         When ``True``, a second ``fit`` continues training the current network for
         ``max_epochs`` more epochs instead of starting anew."""),
+    "on_interrupt": ("{'auto', 'warn', 'raise'}", """\
+        What ``fit`` does after a ``KeyboardInterrupt`` (Ctrl-C) stopped training.
+        The model is kept usable either way (``n_epochs_completed_`` says how far it
+        got). ``'warn'``: ``fit`` returns with a ``UserWarning``. ``'raise'``: the
+        interrupt propagates. ``'auto'``: ``'raise'`` when ``fit`` runs inside a
+        scikit-learn model-selection routine such as ``GridSearchCV`` or
+        ``cross_validate`` (a truncated fit must not be scored as a complete one),
+        else ``'warn'``."""),
+    "validation_fraction": ("float or None", """\
+        Hold out this fraction of the training videos (a split seeded by
+        ``random_state``; at least one video) and record their detection mAP after
+        every epoch as ``valid_mAP`` in ``history_`` (the localization and metric of
+        :meth:`score`), with ``valid_mAP_best``. Needs annotated ``y``. skorch's
+        ``EarlyStopping(monitor='valid_mAP', lower_is_better=False)`` and
+        ``Checkpoint(monitor='valid_mAP_best')`` then select on it. ``fit``'s
+        ``validation_data`` gives an explicit validation set instead."""),
+    "precision": ("{'32', 'bf16', '16-mixed'}", """\
+        Arithmetic of the network's forward pass (training and prediction), through
+        ``torch.autocast``: ``'32'`` float32; ``'bf16'`` bfloat16 autocast (CPU and
+        recent GPUs); ``'16-mixed'`` float16 autocast with a gradient scaler (CUDA
+        only). The losses are always computed in float32 from float32 copies of the
+        outputs, so ``'32'`` is exactly the float32 computation."""),
+    "progress": ("{'auto', 'bar', 'lines'} or None", """\
+        Epoch-level progress while ``verbose=0`` (``verbose >= 1`` prints skorch's
+        per-epoch table instead). ``'auto'``: nothing for fits expected to take
+        under 5 seconds; otherwise one tqdm line with the ETA when standard error is
+        a terminal or a notebook, and one plain line per epoch (no ANSI codes, no
+        carriage returns) when it is not (log files, CI). ``'bar'`` and ``'lines'``
+        force one style from the first epoch; ``None`` shows nothing."""),
 }
 
 #: fitted attribute -> (type, description), shared by every localizer
@@ -83,6 +112,11 @@ COMMON_ATTRIBUTES = {
         The trained network."""),
     "history_": ("skorch.History", """\
         Per-epoch losses: ``train_loss`` and every named loss term."""),
+    "n_epochs_completed_": ("int", """\
+        Epochs of training the network has completed, over every ``fit`` of a warm
+        start (fewer than asked when training was interrupted)."""),
+    "interrupted_": ("bool", """\
+        Whether the last ``fit`` was stopped by a ``KeyboardInterrupt``."""),
 }
 
 _INDENT = "    "

@@ -89,6 +89,35 @@ def map_click_labels(clicks, positions, n_classes):
     return out
 
 
+def _click_hits(t, positions, nearest_source):
+    """Output steps a click at ``t`` labels (see :func:`map_click_labels`)."""
+    snippet = np.floor(t)
+    hits = np.flatnonzero(nearest_source == snippet)
+    if hits.size == 0:
+        hits = np.array([int(np.argmin(np.abs(positions - snippet)))])
+    return hits
+
+
+def map_click_targets(clicks, positions, n_classes):
+    """Per-step multi-hot click targets after resampling.
+
+    The steps a click labels follow :func:`map_click_labels`'s rule; instead of the
+    last click winning, every click sets 1.0 in its own column (``label``, or
+    ``n_classes`` for background), so two clicks of different classes on one step
+    give a row with two ones. Steps without a click are all zero.
+
+    Returns
+    -------
+    ndarray of shape (n, n_classes + 1), float32
+    """
+    out = np.zeros((len(positions), n_classes + 1), dtype=np.float32)
+    nearest_source = np.rint(positions)
+    for t, label in clicks:
+        target = n_classes if label < 0 else int(label)
+        out[_click_hits(t, positions, nearest_source), target] = 1.0
+    return out
+
+
 def restore_length(values, positions, length):
     """Map per-step ``values`` (n, C) back to the video's ``length`` snippets.
 

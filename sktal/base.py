@@ -6,8 +6,12 @@ outputs through the same map), training the method's torch module with skorch,
 localization (CAS -> detections) and scoring. A method subclass supplies its network,
 its criterion and how its outputs become localization scores.
 """
+import contextlib
 import copy
 import numbers
+from collections.abc import Mapping
+import sys
+import warnings
 
 import numpy as np
 import torch
@@ -15,13 +19,14 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import PassthroughScoring, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from . import _resampling
 from ._docs import fill_doc  # noqa: F401  (the method files import it from here)
 from .metrics import DEFAULT_TIOU_THRESHOLDS, detection_map
-from .nn import VideoDataset, collate_videos
+from ._data import DeviceVideos, PositionDataset, collate_positions
 from .postprocessing import cas_to_detections
 from .utils.validation import (
     check_clicks,
@@ -33,6 +38,30 @@ from .utils.validation import (
     segments_to_labels,
 )
 
+_MODEL_SELECTION_MODULES = ("sklearn.model_selection", "sklearn.utils.parallel")
+
+
+def _inside_model_selection():
+    """Whether a scikit-learn model-selection routine is on the call stack."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(_MODEL_SELECTION_MODULES):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _same_value(a, b):
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
 class _LocalizerNet(NeuralNet):
     """skorch net whose criterion returns named loss terms.
 
@@ -41,7 +70,60 @@ class _LocalizerNet(NeuralNet):
     :class:`~skorch.callbacks.PassthroughScoring`, so they appear in ``history``.
     """
 
+    #: set by ``BaseLocalizer._make_net``: '32', 'bf16' or '16-mixed'
+    sktal_precision_ = "32"
+    #: a ``torch.amp.GradScaler`` for '16-mixed', else None
+    sktal_scaler_ = None
+
+    def autocast(self):
+        """The autocast context of the module's forward at ``sktal_precision_``."""
+        if self.sktal_precision_ == "32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.sktal_precision_ == "bf16" else torch.float16
+        return torch.autocast(device_type=torch.device(self.device).type, dtype=dtype)
+
+    #: set by ``BaseLocalizer.fit`` for the duration of training: the
+    #: :class:`~sktal._data.DeviceVideos` the batches' rows are gathered from
+    sktal_source_ = None
+
+    def batch_inputs(self, x):
+        """The module's inputs of a batch: a batch of positions (training) becomes
+        its rows, gathered and interpolated in torch."""
+        if isinstance(x, Mapping) and "positions" in x:
+            mask = x["mask"].to(self.device)
+            x = {"x": self.sktal_source_.rows(x["index"], x["positions"], mask),
+                 "mask": mask}
+        return x
+
+    def infer(self, x, **fit_params):
+        x = self.batch_inputs(x)
+        with self.autocast():
+            return super().infer(x, **fit_params)
+
+    def train_step_single(self, batch, **fit_params):
+        if self.sktal_scaler_ is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.sktal_scaler_.scale(loss).backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        if self.sktal_scaler_ is None:
+            return super()._step_optimizer(step_fn)
+        step_fn()
+        self.sktal_scaler_.step(self.optimizer_)
+        self.sktal_scaler_.update()
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        # the criterion runs outside autocast on float32 outputs (identity at '32')
+        if isinstance(y_pred, Mapping):
+            y_pred = {
+                k: v.float() if torch.is_tensor(v) and v.is_floating_point() else v
+                for k, v in y_pred.items()
+            }
         targets = to_tensor(y_true, device=self.device)
         losses = self.criterion_(y_pred, targets)
         if training:
@@ -49,6 +131,111 @@ class _LocalizerNet(NeuralNet):
                 if name != "loss":
                     self.history.record_batch(name, float(value.detach()))
         return losses["loss"]
+
+    def fit_loop(self, X, y=None, **fit_params):
+        # skorch's partial_fit swallows KeyboardInterrupt; remember that it happened
+        # (EarlyStopping raises one too: that is a normal end, not an interrupt)
+        self.sktal_interrupted_ = False
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            self.sktal_interrupted_ = not any(
+                isinstance(cb, EarlyStopping)
+                and getattr(cb, "misses_", 0) >= cb.patience
+                for _, cb in self.callbacks_
+            )
+            raise
+
+
+class _ValidationMAP(Callback):
+    """Records ``valid_mAP`` (and ``valid_mAP_best``) of held-out videos per epoch.
+
+    ``fit`` sets ``estimator`` and ``data = (videos, segments)`` before training and
+    the callback forgets both at the end, so a fitted model does not carry them.
+    """
+
+    def __init__(self):
+        self.estimator = None
+        self.data = None
+
+    def initialize(self):
+        self.best_ = -np.inf
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.data is None:
+            return
+        value = self.estimator._mean_map(*self.data)
+        net.history.record("valid_mAP", value)
+        is_best = value > self.best_
+        self.best_ = max(self.best_, value)
+        net.history.record("valid_mAP_best", bool(is_best))
+
+    def on_train_end(self, net, **kwargs):
+        self.estimator = None
+        self.data = None
+
+
+#: ``progress='auto'`` shows nothing for fits expected to finish sooner (seconds)
+PROGRESS_AFTER_S = 5.0
+
+
+def _interactive(stream):
+    if "ipykernel" in sys.modules:
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class _EpochProgress(Callback):
+    """Epoch-level progress of one ``fit``: a tqdm bar or plain lines (stderr)."""
+
+    def __init__(self, style, name):
+        self.style = style
+        self.name = name
+
+    def on_train_begin(self, net, **kwargs):
+        import time
+
+        self.start_ = time.perf_counter()
+        self.done_ = 0
+        self.total_ = net.max_epochs
+        self.bar_ = None
+        self.shown_ = self.style in ("bar", "lines")
+
+    def on_epoch_end(self, net, **kwargs):
+        import time
+
+        self.done_ += 1
+        elapsed = time.perf_counter() - self.start_
+        eta = elapsed / self.done_ * max(self.total_ - self.done_, 0)
+        if not self.shown_ and elapsed + eta < PROGRESS_AFTER_S:
+            return
+        self.shown_ = True
+        loss = net.history[-1].get("train_loss", float("nan"))
+        style = self.style
+        if style == "auto":
+            style = "bar" if _interactive(sys.stderr) else "lines"
+        if style == "bar":
+            if self.bar_ is None:
+                from tqdm.auto import tqdm
+
+                self.bar_ = tqdm(total=self.total_, initial=self.done_ - 1,
+                                 desc=self.name, unit="epoch", file=sys.stderr)
+            self.bar_.set_postfix(train_loss=f"{loss:.4f}", refresh=False)
+            self.bar_.update(1)
+        else:
+            print(
+                f"{self.name}: epoch {self.done_}/{self.total_}, train_loss "
+                f"{loss:.4f}, {elapsed:.1f} s elapsed, ETA {eta:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def on_train_end(self, net, **kwargs):
+        if getattr(self, "bar_", None) is not None:
+            self.bar_.close()
+            self.bar_ = None
 
 
 class BaseLocalizer(BaseEstimator):
@@ -69,6 +256,15 @@ class BaseLocalizer(BaseEstimator):
     #: names of the loss terms the criterion returns besides ``"loss"``
     _loss_names = ()
 
+    #: parameters a warm-started ``fit`` may see changed (they do not shape the
+    #: network, the criterion or the optimizer); a change of any other parameter
+    #: since the network was built makes a warm ``fit`` raise
+    _warm_start_free_params = (
+        "max_epochs", "verbose", "warm_start", "random_state", "class_threshold",
+        "class_fallback", "nms_threshold", "max_detections", "tiou_thresholds",
+        "on_interrupt", "validation_fraction", "precision", "progress",
+    )
+
     #: parameter constraints checked at ``fit``: name -> kwargs of ``check_param``
     _parameter_constraints = {
         "n_segments": dict(kind=numbers.Integral, low=1, allow_none=True),
@@ -87,6 +283,13 @@ class BaseLocalizer(BaseEstimator):
         "n_classes": dict(kind=numbers.Integral, low=1, allow_none=True),
         "verbose": dict(kind=numbers.Integral, low=0),
         "warm_start": dict(kind=(bool, np.bool_)),
+        "on_interrupt": dict(options=("auto", "warn", "raise")),
+        "precision": dict(options=("32", "bf16", "16-mixed")),
+        "progress": dict(options=("auto", "bar", "lines", None)),
+        "validation_fraction": dict(
+            kind=numbers.Real, low=0, high=1, include_low=False, include_high=False,
+            allow_none=True,
+        ),
     }
 
     # ------------------------------------------------------------------ hooks
@@ -156,6 +359,28 @@ class BaseLocalizer(BaseEstimator):
             )
         if not isinstance(self.device, str) and not isinstance(self.device, torch.device):
             raise TypeError(f"device must be a string such as 'cpu', got {self.device!r}")
+        if str(self.device) != "auto":
+            try:
+                device = torch.device(str(self.device))
+            except (RuntimeError, ValueError):
+                raise ValueError(
+                    f"device={self.device!r} is not a torch device; use 'auto', 'cpu', "
+                    "'cuda' or 'cuda:N'"
+                ) from None
+            if device.type == "cuda" and not torch.cuda.is_available():
+                raise ValueError(
+                    f"device={self.device!r} but CUDA is not available here "
+                    f"(torch {torch.__version__}); use device='auto' or 'cpu'"
+                )
+            if device.type not in ("cpu", "cuda", "mps"):
+                raise ValueError(
+                    f"device={self.device!r}: sktal supports 'cpu' and 'cuda' devices"
+                )
+        if self.precision == "16-mixed" and not self._resolve_device().startswith("cuda"):
+            raise ValueError(
+                "precision='16-mixed' needs a CUDA device (float16 with a gradient "
+                f"scaler); on {self._resolve_device()!r} use precision='bf16' or '32'"
+            )
         self._extra_validation()
 
     def _resolve_device(self):
@@ -188,12 +413,17 @@ class BaseLocalizer(BaseEstimator):
             for name in self._loss_names
         ]
         callbacks += list(self._extra_callbacks())
+        callbacks.append(("valid_mAP", _ValidationMAP()))
+        if self.verbose == 0 and self.progress is not None:
+            callbacks.append(
+                ("epoch_progress", _EpochProgress(self.progress, type(self).__name__))
+            )
         if self.verbose >= 2 or (self.verbose >= 1 and n_batches >= 10):
             callbacks.append(("progress", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
             cb = copy.deepcopy(cb)
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
-        return _LocalizerNet(
+        net = _LocalizerNet(
             module=self._build_module(n_features, n_classes),
             criterion=self._build_criterion(n_classes),
             optimizer=torch.optim.Adam,
@@ -203,14 +433,18 @@ class BaseLocalizer(BaseEstimator):
             batch_size=self.batch_size,
             train_split=None,
             iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate_videos,
-            iterator_valid__collate_fn=collate_videos,
+            iterator_train__collate_fn=collate_positions,
+            iterator_valid__collate_fn=collate_positions,
             callbacks=callbacks,
             device=device,
             verbose=self.verbose,
         )
+        net.sktal_precision_ = self.precision
+        if self.precision == "16-mixed":
+            net.sktal_scaler_ = torch.amp.GradScaler("cuda")
+        return net
 
-    def fit(self, X, y, clicks=None):
+    def fit(self, X, y, clicks=None, *, validation_data=None):
         """Train the localizer.
 
         Parameters
@@ -225,22 +459,76 @@ class BaseLocalizer(BaseEstimator):
             ``[t, label]`` clicks per video: ``label = -1`` (:data:`sktal.BACKGROUND`)
             for a background click, a class of the video for an action click. Empty
             arrays are allowed. Methods that learn from video labels only ignore them.
+        validation_data : tuple ``(X_valid, segments_valid)`` or None, default=None
+            Videos and their annotated segments scored after every epoch
+            (``valid_mAP`` in ``history_``); exclusive with ``validation_fraction``.
+            A third element (clicks) is accepted and ignored.
 
         Returns
         -------
         self : object
             The fitted localizer.
+
+        Notes
+        -----
+        A ``KeyboardInterrupt`` (Ctrl-C) during training stops it after the current
+        batch; the incomplete epoch is dropped from ``history_``, the model stays
+        usable (``predict``, :func:`sktal.save`), ``n_epochs_completed_`` and
+        ``interrupted_`` record it, and ``on_interrupt`` decides between a
+        ``UserWarning`` and re-raising (by default: re-raise inside scikit-learn's
+        model selection, so a search stops instead of scoring a truncated model).
+        ``EarlyStopping`` ending training is not an interrupt.
         """
         self._validate_params()
+        if validation_data is not None and self.validation_fraction is not None:
+            raise ValueError("pass validation_data or set validation_fraction, not both")
         videos = check_videos(X)
         n_features = videos[0].shape[1]
         labels = self._prepare_targets(y, videos)
         n_classes = labels.shape[1]
         lengths = [len(v) for v in videos]
         clicks = check_clicks(clicks, lengths, labels=labels)
+        valid = None
+        if self.validation_fraction is not None:
+            if not is_annotated(y):
+                raise ValueError(
+                    "validation_fraction needs annotated y ([start, end, class] "
+                    "segments per video) to compute the validation mAP"
+                )
+            segments = check_segments(y, len(videos), n_classes=n_classes, name="y")
+            n_valid = max(1, int(round(self.validation_fraction * len(videos))))
+            if n_valid >= len(videos):
+                raise ValueError(
+                    f"validation_fraction={self.validation_fraction} leaves no training "
+                    f"video out of {len(videos)}"
+                )
+            split_seed = check_random_state(self.random_state).randint(
+                np.iinfo(np.int32).max
+            )
+            order = np.random.default_rng([split_seed, 1]).permutation(len(videos))
+            held, kept = np.sort(order[:n_valid]), np.sort(order[n_valid:])
+            valid = ([videos[i] for i in held], [segments[i] for i in held])
+            videos = [videos[i] for i in kept]
+            labels = labels[kept]
+            clicks = [clicks[i] for i in kept]
+            lengths = [lengths[i] for i in kept]
+        elif validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise TypeError(
+                    "validation_data must be a tuple (X_valid, segments_valid[, clicks])"
+                )
+            valid_videos = check_videos(validation_data[0], n_features=n_features)
+            valid = (
+                valid_videos,
+                check_segments(validation_data[1], len(valid_videos),
+                               n_classes=n_classes, name="validation_data[1]"),
+            )
         self._check_fit_clicks(clicks, labels)
+        self._warn_degenerate(labels)
 
         warm = self.warm_start and hasattr(self, "net_")
+        if warm:
+            self._check_warm_start_params()
         if warm and (n_features != self.n_features_in_ or n_classes != len(self.classes_)):
             raise ValueError(
                 "warm_start: X has {} features and y {} classes, but the fitted model "
@@ -251,21 +539,117 @@ class BaseLocalizer(BaseEstimator):
         device = self._resolve_device()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         rng = np.random.default_rng(seed)
-        dataset = VideoDataset(
-            videos, labels, clicks, self._training_positions, n_classes, rng
+        dataset = PositionDataset(
+            lengths, labels, clicks, self._training_positions, n_classes, rng
         )
         fork_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
             if not warm:
                 n_batches = -(-len(videos) // self.batch_size)
-                self.net_ = self._make_net(n_features, n_classes, device, n_batches)
-                self.net_.initialize()
-                self.classes_ = np.arange(n_classes)
-                self.n_features_in_ = n_features
-            # skorch stops cleanly on KeyboardInterrupt: the model stays usable
-            self.net_.partial_fit(dataset, epochs=self.max_epochs)
+                self._initialize(n_features, n_classes, device, n_batches)
+            self.net_.sktal_precision_ = self.precision
+            self.__dict__.pop("n_epochs_completed_", None)  # no warning while training
+            validation = dict(self.net_.callbacks_).get("valid_mAP")
+            if validation is not None:
+                validation.estimator = self
+                validation.data = valid
+            # the videos go to the device once per fit (see sktal._data.DeviceVideos)
+            self.net_.sktal_source_ = DeviceVideos(videos, self.net_.device)
+            try:
+                # skorch stops cleanly on KeyboardInterrupt: the model stays usable
+                self.net_.partial_fit(dataset, epochs=self.max_epochs)
+            finally:
+                self.net_.sktal_source_ = None   # a fitted model keeps no data
+        self._record_epochs()
+        if self.interrupted_:
+            self._handle_interrupt()
         return self
+
+    def _initialize(self, n_features, n_classes, device, n_batches=0):
+        """Build and initialise the network and the fitted attributes.
+
+        Shared by :meth:`fit` and :func:`sktal.load`, so a loaded model is the
+        same object a fit makes (before its weights are loaded).
+        """
+        self.net_ = self._make_net(n_features, n_classes, device, n_batches)
+        self.net_.initialize()
+        self.classes_ = np.arange(n_classes)
+        self.n_features_in_ = n_features
+        self.n_epochs_completed_ = 0
+        self.interrupted_ = False
+        self._built_with_ = self._structural_params()
+        return self.net_
+
+    def _structural_params(self):
+        return {
+            k: v for k, v in self.get_params(deep=False).items()
+            if k not in self._warm_start_free_params
+        }
+
+    def _check_warm_start_params(self):
+        built = getattr(self, "_built_with_", None)
+        if built is None:
+            return
+        now = self._structural_params()
+        changed = [k for k in now if not _same_value(now[k], built.get(k))]
+        if changed:
+            raise ValueError(
+                f"warm_start=True but {', '.join(changed)} changed since the network "
+                "was built; a warm start continues the same network, optimizer and "
+                "criterion. Set warm_start=False to train a new one, or restore "
+                f"{'it' if len(changed) == 1 else 'them'}"
+            )
+
+    def _record_epochs(self):
+        """Drop a partial last epoch from the history and count the complete ones."""
+        history = self.net_.history
+        if len(history) and "train_loss" not in history[-1]:
+            history.pop()
+        self.n_epochs_completed_ = len(history)
+        self.interrupted_ = bool(getattr(self.net_, "sktal_interrupted_", False))
+
+    def _handle_interrupt(self):
+        message = (
+            f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) after "
+            f"{self.n_epochs_completed_} completed epoch(s) of {self.max_epochs} asked"
+            " for; the model is usable but not fully trained (see n_epochs_completed_)"
+        )
+        raise_it = self.on_interrupt == "raise" or (
+            self.on_interrupt == "auto" and _inside_model_selection()
+        )
+        if raise_it:
+            raise KeyboardInterrupt(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+    def _warn_degenerate(self, labels):
+        """Warn about training setups that run but cannot learn what is asked."""
+        never = np.flatnonzero(labels.sum(axis=0) == 0)
+        if never.size:
+            warnings.warn(
+                f"y: class(es) {never.tolist()} of {labels.shape[1]} are never positive "
+                "in the training labels; the network cannot learn to detect them (set "
+                "n_classes, or check the fold)",
+                UserWarning,
+                stacklevel=3,
+            )
+        empty = np.flatnonzero(labels.sum(axis=1) == 0)
+        if empty.size:
+            warnings.warn(
+                f"y: {empty.size} of {len(labels)} training video(s) have no positive "
+                f"label (first: video {int(empty[0])}); they teach only background",
+                UserWarning,
+                stacklevel=3,
+            )
+        ratio = getattr(self, "topk_ratio", 1)
+        if self.n_segments is not None and self.n_segments < max(2, ratio):
+            warnings.warn(
+                f"n_segments={self.n_segments} is smaller than topk_ratio={ratio} (or "
+                "2): the top-k pooling reads a single snippet and a video has too few "
+                "steps to separate proposals from background",
+                UserWarning,
+                stacklevel=3,
+            )
 
     @property
     def module_(self):
@@ -282,6 +666,13 @@ class BaseLocalizer(BaseEstimator):
     # ------------------------------------------------------------ prediction
     def _check_predict_input(self, X):
         check_is_fitted(self, "net_")
+        if getattr(self, "n_epochs_completed_", None) == 0:
+            warnings.warn(
+                f"{type(self).__name__} predicts with an untrained network "
+                "(no epoch completed: max_epochs=0 or an immediate interrupt)",
+                UserWarning,
+                stacklevel=3,
+            )
         return check_videos(X, n_features=self.n_features_in_)
 
     def _infer(self, videos):
@@ -317,7 +708,14 @@ class BaseLocalizer(BaseEstimator):
                         )
                         x = torch.from_numpy(x).to(device)
                         mask = torch.ones(x.shape[:2], dtype=torch.bool, device=device)
-                        scores = self._localization_scores(module(x=x, mask=mask))
+                        with self.net_.autocast():
+                            outputs = module(x=x, mask=mask)
+                        outputs = {
+                            k: v.float() if torch.is_tensor(v) and v.is_floating_point()
+                            else v
+                            for k, v in outputs.items()
+                        }
+                        scores = self._localization_scores(outputs)
                         scores = {
                             k: v.float().cpu().numpy().astype(np.float64)
                             for k, v in scores.items()
@@ -418,6 +816,10 @@ class BaseLocalizer(BaseEstimator):
                 "score needs ground-truth segments: pass annotated y "
                 "(a sequence of [start, end, class] arrays) or segments="
             )
+        return self._mean_map(X, truth)
+
+    def _mean_map(self, X, truth):
+        """:meth:`score`'s mAP of ``X`` against annotated ``truth``."""
         detections = self.predict(X)
         truth = check_segments(truth, len(detections), name="segments")
         thresholds = (

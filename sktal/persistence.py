@@ -116,11 +116,9 @@ def load(path, *, device="auto"):
     estimator = cls(**params)
     estimator._validate_params()
     n_features, n_classes = payload["n_features_in"], payload["n_classes"]
-    net = estimator._make_net(n_features, n_classes, estimator._resolve_device(), 0)
-    net.initialize()
+    net = estimator._initialize(n_features, n_classes, estimator._resolve_device())
     net.module_.load_state_dict(payload["module_state"])
     net.optimizer_.load_state_dict(payload["optimizer_state"])
-    estimator.net_ = net
-    estimator.classes_ = np.arange(n_classes)
-    estimator.n_features_in_ = n_features
+    # epochs before saving are not stored (unknown): None, not 0 ("untrained")
+    estimator.n_epochs_completed_ = payload.get("n_epochs_completed")
     return estimator

@@ -76,6 +76,11 @@ def test_bench_speed_quick_prints_training_prediction_and_postprocessing(tmp_pat
                            tmp_path=tmp_path)
     for section in ("Training", "Prediction", "Post-processing", "matmul rate"):
         assert section in stdout
+    assert {(r["method"], r["precision"]) for r in results["methods"]} == {
+        (m, p) for m in ("BaSNet", "TEN", "BackTAL", "FSPTAL") for p in ("32", "bf16")}
+    for r in results["methods"]:
+        assert 0.0 <= r["outside_core_share"] < 1.0, r
+    assert "outside" in stdout
     methods = {r["method"]: r for r in results["methods"]}
     assert set(methods) == set(LOCALIZERS)
     for r in methods.values():

@@ -97,3 +97,51 @@ def test_fractional_click_marks_the_snippet_it_falls_in():
     # snippet i covers [i, i + 1): a click at 2.7 is in snippet 2, not 3
     labels = map_click_labels(np.array([[2.7, -1.0]]), np.arange(5.0), 3)
     assert list(np.flatnonzero(labels == 3)) == [2]
+
+
+# ------------------------------------------------------------ click targets, batch gather
+def test_map_click_targets_multi_hot_by_hand():
+    from sktal._resampling import map_click_targets
+
+    positions = np.array([0.0, 1.0, 2.0, 3.0])
+    # class 0 and background on snippet 1, class 2 on snippet 3.7 -> step 3
+    clicks = np.array([[1.2, 0], [1.9, -1], [3.7, 2]])
+    out = map_click_targets(clicks, positions, 3)
+    expected = np.zeros((4, 4), dtype=np.float32)
+    expected[1, 0] = expected[1, 3] = expected[3, 2] = 1.0
+    np.testing.assert_array_equal(out, expected)
+    # a shortened video: no step reads snippet 5, the nearest step (2) gets it
+    short = map_click_targets(np.array([[5.5, 1]]), np.array([0.0, 3.0, 6.0]), 2)
+    np.testing.assert_array_equal(short, [[0, 0, 0], [0, 0, 0], [0, 1, 0]])
+    # its rows agree with map_click_labels wherever a single click lands
+    labels = map_click_labels(clicks, positions, 3)
+    assert labels[3] == 2 and labels[0] == IGNORE_INDEX
+
+
+def test_device_videos_rows_equal_interpolate_rows_exactly():
+    import torch
+
+    from sktal._data import DeviceVideos, PositionDataset, collate_positions
+
+    rng = np.random.default_rng(0)
+    videos = [rng.normal(size=(n, 5)).astype(np.float32) for n in (7, 1, 30, 12)]
+    clicks = [np.array([[1.5, 0]]), np.empty((0, 2)), np.array([[3.0, -1], [3.2, 1]]),
+              np.array([[11.9, 1]])]
+    labels = np.eye(2, dtype=np.float32)[[0, 1, 1, 0]]
+    for method in ("interpolate", "perturb", None):
+        def positions_fn(i, length, c, r, method=method):
+            return source_positions(length, 10, method, training=True, rng=r)
+
+        ds = PositionDataset([len(v) for v in videos], labels, clicks, positions_fn, 2,
+                             np.random.default_rng(1))
+        items = [ds[i] for i in range(len(videos))]
+        inputs, targets = collate_positions(items)
+        x = DeviceVideos(videos, "cpu").rows(inputs["index"], inputs["positions"],
+                                             inputs["mask"]).numpy()
+        for b, item in enumerate(items):
+            n = len(item["positions"])
+            np.testing.assert_array_equal(x[b, :n], interpolate_rows(videos[b], item["positions"]))
+            assert not x[b, n:].any()
+            assert not targets["click_targets"][b, n:].any()
+            assert torch.all(targets["click_labels"][b, n:] == IGNORE_INDEX)
+        assert targets["click_targets"].shape[-1] == 3

@@ -435,7 +435,9 @@ class BackTAL(BaseLocalizer):
                  weight_decay=5e-4, batch_size=16, max_epochs=40,
                  class_threshold=0.25, class_fallback=None, nms_threshold=0.55, max_detections=1000, tiou_thresholds=None,
                  n_classes=None, device="auto", random_state=None, verbose=0,
-                 callbacks=None, warm_start=False):
+                 callbacks=None, warm_start=False,
+                 on_interrupt="auto", validation_fraction=None,
+                 precision="32", progress="auto"):
         self.frame_loss_weight = frame_loss_weight
         self.lambda_sep = lambda_sep
         self.beta_aff = beta_aff
@@ -467,6 +469,10 @@ class BackTAL(BaseLocalizer):
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.on_interrupt = on_interrupt
+        self.validation_fraction = validation_fraction
+        self.precision = precision
+        self.progress = progress
 
     def _extra_validation(self):
         if self.n_neighbors % 2 != 1:

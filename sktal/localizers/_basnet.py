@@ -198,7 +198,9 @@ class BaSNet(BaseLocalizer):
                  topk_ratio=8, lr=1e-4, weight_decay=0.0, batch_size=16,
                  max_epochs=120, class_threshold=0.25, class_fallback=None, nms_threshold=0.7, max_detections=1000,
                  tiou_thresholds=None, n_classes=None, device="auto",
-                 random_state=None, verbose=0, callbacks=None, warm_start=False):
+                 random_state=None, verbose=0, callbacks=None, warm_start=False,
+                 on_interrupt="auto", validation_fraction=None,
+                 precision="32", progress="auto"):
         self.lambda_base = lambda_base
         self.lambda_supp = lambda_supp
         self.alpha_norm = alpha_norm
@@ -224,6 +226,10 @@ class BaSNet(BaseLocalizer):
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.on_interrupt = on_interrupt
+        self.validation_fraction = validation_fraction
+        self.precision = precision
+        self.progress = progress
 
     def _extra_validation(self):
         if self.filter_kernel_size % 2 != 1:

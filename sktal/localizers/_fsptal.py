@@ -378,7 +378,9 @@ class FSPTAL(BaseLocalizer):
                  lr=1e-4, weight_decay=5e-4, batch_size=16, max_epochs=120,
                  class_threshold=0.25, class_fallback="argmax", nms_threshold=0.7, max_detections=1000, tiou_thresholds=None,
                  n_classes=None, device="auto", random_state=None, verbose=0,
-                 callbacks=None, warm_start=False):
+                 callbacks=None, warm_start=False,
+                 on_interrupt="auto", validation_fraction=None,
+                 precision="32", progress="auto"):
         self.label_extension = label_extension
         self.point_weight = point_weight
         self.neighbour_weight = neighbour_weight
@@ -416,6 +418,10 @@ class FSPTAL(BaseLocalizer):
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.on_interrupt = on_interrupt
+        self.validation_fraction = validation_fraction
+        self.precision = precision
+        self.progress = progress
 
     def _check_fit_clicks(self, clicks, labels):
         if not any((c[:, 1] >= 0).any() for c in clicks):

@@ -334,7 +334,9 @@ default='bges'
                  batch_size=16, max_epochs=100, class_threshold=0.1, class_fallback="argmax",
                  nms_threshold=0.5, max_detections=1000, tiou_thresholds=None, n_classes=None,
                  device="auto", random_state=None, verbose=0, callbacks=None,
-                 warm_start=False):
+                 warm_start=False,
+                 on_interrupt="auto", validation_fraction=None,
+                 precision="32", progress="auto"):
         self.background_strategy = background_strategy
         self.tcb = tcb
         self.alpha_bg = alpha_bg
@@ -368,6 +370,10 @@ default='bges'
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.on_interrupt = on_interrupt
+        self.validation_fraction = validation_fraction
+        self.precision = precision
+        self.progress = progress
 
     def _extra_validation(self):
         if self.localization_thresholds is not None:

@@ -1,9 +1,14 @@
-"""Ragged videos as a torch Dataset, and the collate that pads them into a batch."""
+"""Ragged videos as a torch Dataset, and the collate that pads them into a batch.
+
+``fit`` itself uses :mod:`sktal._data` (positions per video, rows gathered for the
+whole batch in torch); these stay for users who want a plain per-video dataset.
+"""
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .._resampling import interpolate_rows, map_click_labels
+from .._constants import IGNORE_INDEX
+from .._resampling import interpolate_rows, map_click_labels, map_click_targets
 
 
 class VideoDataset(Dataset):
@@ -42,6 +47,7 @@ class VideoDataset(Dataset):
             "x": interpolate_rows(video, positions),
             "labels": self.labels[index],
             "click_labels": map_click_labels(clicks, positions, self.n_classes),
+            "click_targets": map_click_targets(clicks, positions, self.n_classes),
             "index": index,
         }
 
@@ -57,18 +63,23 @@ def collate_videos(items):
     longest = max(lengths)
     batch, width = len(items), items[0]["x"].shape[1]
     x = np.zeros((batch, longest, width), dtype=np.float32)
-    clicks = np.full((batch, longest), -100, dtype=np.int64)
+    clicks = np.full((batch, longest), IGNORE_INDEX, dtype=np.int64)
+    click_targets = np.zeros(
+        (batch, longest, items[0]["click_targets"].shape[1]), dtype=np.float32
+    )
     mask = np.zeros((batch, longest), dtype=bool)
     for b, item in enumerate(items):
         n = lengths[b]
         x[b, :n] = item["x"]
         clicks[b, :n] = item["click_labels"]
+        click_targets[b, :n] = item["click_targets"]
         mask[b, :n] = True
     mask_t = torch.from_numpy(mask)
     inputs = {"x": torch.from_numpy(x), "mask": mask_t}
     targets = {
         "labels": torch.from_numpy(np.stack([item["labels"] for item in items])),
         "click_labels": torch.from_numpy(clicks),
+        "click_targets": torch.from_numpy(click_targets),
         "mask": mask_t,
         "index": torch.tensor([item["index"] for item in items]),
     }
