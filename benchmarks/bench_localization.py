@@ -17,7 +17,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from sktal.localization import cas_to_detections  # noqa: E402
-from test_localization import reference_cas_to_detections  # noqa: E402
+from test_postprocessing import reference_cas_to_detections  # noqa: E402
 
 
 def make_case(n_steps=750, n_classes=20, n_kept=2, seed=0):
