@@ -10,7 +10,6 @@ benchmarks read the same rows with :func:`paper_table_rows`.
 This module imports neither torch nor Sphinx.
 """
 import inspect
-import re
 import textwrap
 
 #: common parameter -> (type, description); the default is read from each signature

@@ -11,7 +11,7 @@ import pytest
 import sktal
 import sktal.localizers
 from sktal import _registry
-from sktal._docs import COMMON_PARAMETERS, signature_defaults
+from sktal._docs import signature_defaults
 from sktal.base import BaseLocalizer
 from sktal.utils.discovery import (
     all_localizers,

@@ -24,26 +24,12 @@ def _plot_demo(path, cas, segments, detections, class_names, title):
         from matplotlib.figure import Figure
     except ImportError:
         return False
+    from ..plotting import plot_cas
+
     figure = Figure(figsize=(9, 3.5), layout="constrained")
     ax = figure.add_subplot()
-    try:
-        from ..plotting import plot_cas
-    except ImportError:
-        plot_cas = None
-    if plot_cas is not None:
-        plot_cas(cas, segments, detections=detections, class_names=class_names, ax=ax,
-                 max_detections=10)
-    else:  # a minimal plot of our own
-        shown = sorted({int(c) for c in segments[:, 2]} | {int(c) for c in detections[:, 2]})
-        for c in shown or range(cas.shape[1]):
-            line, = ax.plot(np.arange(len(cas)) + 0.5, cas[:, c], label=class_names[c])
-            color = line.get_color()
-            for s, e, _ in segments[segments[:, 2] == c]:
-                ax.axvspan(s, e, ymax=0.05, color=color)
-            for s, e, _, _ in detections[detections[:, 2] == c][:10]:
-                ax.hlines(-0.05, s, e, colors=color, linewidth=4)
-        ax.set_xlabel("time (snippets)")
-        ax.legend(loc="upper right")
+    plot_cas(cas, segments, detections=detections, class_names=class_names, ax=ax,
+             max_detections=10)
     ax.set_title(title)
     figure.savefig(path, dpi=110)
     return True

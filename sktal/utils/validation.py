@@ -774,6 +774,3 @@ def _same_option(option, value):
     except (TypeError, ValueError):
         return False
 
-
-#: Alias kept for the name used in the issue tracker.
-_check_param = check_param
