@@ -17,6 +17,7 @@ from sktal.localizers import BackTAL, BaSNet
 from sktal.localizers._backtal import (
     BackTALLoss,
     BackTALModule,
+    frame_click_loss,
     affinity_loss,
     score_separation_loss,
     topk_action_weights,
@@ -172,14 +173,15 @@ def test_affinity_loss_rejects_unknown_variant():
 def test_module_outputs_and_the_affinity_switch():
     torch.manual_seed(0)
     x = torch.randn(2, 10, 6)
-    with_aff = BackTALModule(6, 3, 8, 0.5, 2)
+    with_aff = BackTAL(hidden_size=8, dropout=0.5, topk_ratio=2)._build_module(6, 3)
     out = with_aff(x)
     assert out["cas_base"].shape == out["cas_supp"].shape == (2, 10, 4)
     assert out["embedding"].shape == (2, 10, 32)
     assert with_aff.cas_module.attention
     # p_act is the top-k mean of the base CAS logits; the scores are its softmax
     assert torch.allclose(out["score_base"], torch.softmax(out["topk_base"], -1))
-    plain = BackTALModule(6, 3, 8, 0.5, 2, affinity=False, n_neighbors=5)
+    plain = BackTAL(hidden_size=8, dropout=0.5, topk_ratio=2, affinity=False,
+                    n_neighbors=5)._build_module(6, 3)
     out = plain(x)
     assert "embedding" not in out and not plain.cas_module.attention
     assert plain.cas_module.conv1.kernel_size == (5,)
@@ -187,7 +189,7 @@ def test_module_outputs_and_the_affinity_switch():
 
 def test_module_similarity_reaches_both_branches():
     torch.manual_seed(0)
-    module = BackTALModule(6, 2, 8, 0.0, 2).eval()
+    module = BackTAL(hidden_size=8, dropout=0.0, topk_ratio=2)._build_module(6, 2).eval()
     x = torch.randn(1, 7, 6)
     # identical embeddings everywhere = plain convolutions without bias
     module.embedding.forward = lambda v: F.normalize(torch.ones(v.shape[0], v.shape[1], 4), dim=-1)
@@ -204,7 +206,7 @@ def test_module_similarity_reaches_both_branches():
 
 def _criterion_inputs():
     torch.manual_seed(0)
-    module = BackTALModule(6, 3, 8, 0.0, 2)
+    module = BackTAL(hidden_size=8, dropout=0.0, topk_ratio=2)._build_module(6, 3)
     x = torch.randn(2, 10, 6)
     clicks = torch.full((2, 10), IGNORE)
     clicks[0, [0, 5]] = 3   # background clicks
@@ -220,7 +222,7 @@ def _criterion_inputs():
 
 def test_criterion_total_is_the_weighted_sum_of_its_terms():
     outputs, targets = _criterion_inputs()
-    crit = BackTALLoss(frame_loss_weight=2.0, lambda_sep=0.5, beta_aff=0.8)
+    crit = BackTAL(frame_loss_weight=2.0, lambda_sep=0.5, beta_aff=0.8)._build_criterion(3)
     terms = crit(outputs, targets)
     expected = (terms["loss_base"] + terms["loss_supp"] + 1e-4 * terms["loss_norm"]
                 + 2.0 * terms["loss_frame"] + 0.5 * terms["loss_sep"]
@@ -236,7 +238,7 @@ def test_criterion_total_is_the_weighted_sum_of_its_terms():
 
 def test_criterion_video_loss_is_cross_entropy_by_default():
     outputs, targets = _criterion_inputs()
-    terms = BackTALLoss()(outputs, targets)
+    terms = BackTAL()._build_criterion(3)(outputs, targets)
     # video 0: labels [1, 0, 0] + background -> [.5, 0, 0, .5]
     p = outputs["score_base"][0]
     v0 = -(0.5 * torch.log(p[0]) + 0.5 * torch.log(p[3]))
@@ -247,7 +249,7 @@ def test_criterion_video_loss_is_cross_entropy_by_default():
 
 def test_switched_off_terms_are_zero_and_missing_from_the_total():
     outputs, targets = _criterion_inputs()
-    crit = BackTALLoss(frame_loss_weight=0, lambda_sep=0, beta_aff=0)
+    crit = BackTAL(frame_loss_weight=0, lambda_sep=0, beta_aff=0)._build_criterion(3)
     terms = crit(outputs, targets)
     assert set(terms) == {"loss", "loss_base", "loss_supp", "loss_norm", "loss_frame",
                           "loss_sep", "loss_aff"}
@@ -256,7 +258,7 @@ def test_switched_off_terms_are_zero_and_missing_from_the_total():
     assert terms["loss"].item() == pytest.approx(base.item(), rel=1e-6)
     # without the affinity module there is no embedding, hence no L_aff
     outputs.pop("embedding")
-    assert BackTALLoss()(outputs, targets)["loss_aff"] == 0
+    assert BackTAL()._build_criterion(3)(outputs, targets)["loss_aff"] == 0
 
 
 # ------------------------------------------------------------------- estimator
