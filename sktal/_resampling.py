@@ -89,6 +89,33 @@ def map_click_labels(clicks, positions, n_classes):
     return out
 
 
+def map_click_targets(clicks, positions, n_classes):
+    """Per-step multi-hot click targets after resampling.
+
+    Every click reaches the steps :func:`map_click_labels` gives it (the steps whose
+    source position rounds to the click's snippet ``floor(t)``, else the nearest
+    step) and sets column ``label`` there (``n_classes`` for background, -1); unlike
+    :func:`map_click_labels` two clicks of different classes on one step both count.
+
+    Returns
+    -------
+    ndarray of shape (n, n_classes + 1), float32
+        1.0 where a click of that column's class reaches the step, else 0.
+    """
+    out = np.zeros((len(positions), n_classes + 1), dtype=np.float32)
+    if len(clicks) == 0:
+        return out
+    nearest_source = np.rint(positions)
+    for t, label in clicks:
+        target = n_classes if label < 0 else int(label)
+        snippet = np.floor(t)
+        hits = np.flatnonzero(nearest_source == snippet)
+        if hits.size == 0:
+            hits = [int(np.argmin(np.abs(positions - snippet)))]
+        out[hits, target] = 1.0
+    return out
+
+
 def restore_length(values, positions, length):
     """Map per-step ``values`` (n, C) back to the video's ``length`` snippets.
 

@@ -464,3 +464,107 @@ def test_background_clicks_beat_basnet_on_context_confusion():
 def test_background_clicks_beat_basnet_over_three_seeds():
     margins = [_backtal_minus_basnet(seed) for seed in (1, 2, 3)]
     assert min(margins) > 0 and np.mean(margins) > 0.05
+
+
+# ------------------------------------------------------- fidelity to the official code
+def test_frame_loss_averages_all_clicks_or_each_kind():
+    # one video, 4 steps, C = 2 (column 2 = background); logits chosen by hand
+    cas = torch.tensor([[[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0],
+                         [1.0, 1.0, 1.0]]])
+    targets = torch.zeros(1, 4, 3)
+    targets[0, 0, 2] = 1.0          # background click
+    targets[0, 2, 2] = 1.0          # background click
+    targets[0, 1, 0] = 1.0          # action click, class 0
+    log_p = F.log_softmax(cas[0], dim=-1)
+    bg = [-log_p[0, 2].item(), -log_p[2, 2].item()]
+    act = [-log_p[1, 0].item()]
+    got_all = frame_click_loss(cas, targets, frame_loss_average="all")
+    assert got_all.item() == pytest.approx(sum(bg + act) / 3, rel=1e-6)
+    got_kind = frame_click_loss(cas, targets, frame_loss_average="per_kind")
+    assert got_kind.item() == pytest.approx(sum(bg) / 2 + act[0], rel=1e-6)
+    # multi-hot: a step clicked as class 0 and class 1 has target 1/2, 1/2
+    targets = torch.zeros(1, 4, 3)
+    targets[0, 3, 0] = targets[0, 3, 1] = 1.0
+    got = frame_click_loss(cas, targets, frame_loss_average="all")
+    log_p3 = F.log_softmax(cas[0, 3], dim=-1)
+    assert got.item() == pytest.approx(-(0.5 * log_p3[0] + 0.5 * log_p3[1]).item(), rel=1e-6)
+    with pytest.raises(ValueError, match="frame_loss_average"):
+        frame_click_loss(cas, targets, frame_loss_average="mean")
+
+
+def test_criterion_uses_the_estimators_frame_loss_average():
+    outputs, targets = _criterion_inputs()
+    cas = outputs["cas_base"]
+    log_p = F.log_softmax(cas, dim=-1)
+    bg = -torch.stack([log_p[0, 0, 3], log_p[0, 5, 3], log_p[1, 9, 3]]).mean()
+    act = -log_p[0, 8, 0]
+    crit = BackTAL(frame_loss_average="per_kind")._build_criterion(3)
+    assert crit(outputs, targets)["loss_frame"].item() == pytest.approx((bg + act).item(),
+                                                                         rel=1e-6)
+
+
+def test_click_targets_are_multi_hot_where_clicks_share_a_step():
+    from sktal._resampling import map_click_labels, map_click_targets
+    from sktal.nn import collate_videos
+
+    positions = np.array([0.0, 2.0, 4.0, 6.0])     # 8 snippets read at 4 steps
+    clicks = np.array([[2.2, 0], [2.7, 1], [6.0, -1], [5.0, 1]])
+    got = map_click_targets(clicks, positions, 2)
+    expected = np.zeros((4, 3), np.float32)
+    expected[1, 0] = expected[1, 1] = 1.0          # both classes on snippet 2
+    expected[3, 2] = 1.0                           # background on snippet 6
+    expected[2, 1] = 1.0                           # snippet 5: no step reads it, nearest 4
+    np.testing.assert_array_equal(got, expected)
+    # the single-label map keeps the later click only
+    assert map_click_labels(clicks, positions, 2)[1] == 1
+    item = {"x": np.zeros((4, 1), np.float32), "labels": np.ones(2, np.float32),
+            "click_labels": map_click_labels(clicks, positions, 2),
+            "click_targets": got, "index": 0}
+    short = dict(item, x=np.zeros((2, 1), np.float32), click_targets=got[:2],
+                 click_labels=item["click_labels"][:2], index=1)
+    _, targets = collate_videos([item, short])
+    assert targets["click_targets"].shape == (2, 4, 3)
+    assert targets["click_targets"][1, 2:].sum() == 0      # padding is zero
+    np.testing.assert_array_equal(targets["click_targets"][0].numpy(), expected)
+
+
+def test_feature_magnitude_proposals_follow_the_official_thumos_code():
+    torch.manual_seed(0)
+    est = BackTAL(hidden_size=8, dropout=0.0, topk_ratio=2)
+    module = est._build_module(6, 3).eval()
+    x = torch.randn(1, 9, 6)
+    out = module(x)
+    # feature1 of the suppression branch: LeakyReLU(first attention conv(x * w))
+    emb = module.embedding(x)
+    sim = module.cas_module.conv1.neighbour_similarity(emb)
+    h1 = F.leaky_relu(module.cas_module.conv1(x * module.filter(x), similarity=sim))
+    magnitude = h1.norm(dim=-1)[0]
+    assert torch.allclose(out["magnitude"][0], magnitude, atol=1e-5)
+    # minmax_norm_feature: relu'd extremes, then clipped to [0, 1]
+    low, high = max(magnitude.min().item(), 0), max(magnitude.max().item(), 0)
+    expected = ((magnitude - low) / (high - low)).clamp(0, 1)
+    got = est._localization_scores(out)["agnostic"][0]
+    assert torch.allclose(got, expected, atol=1e-6)
+    thresholds = est._postprocess_params()["agnostic_thresholds"]
+    np.testing.assert_allclose(thresholds, [0.3, 0.375, 0.45, 0.525, 0.6, 0.675, 0.75])
+    off = BackTAL(feature_proposals=False)
+    assert "agnostic" not in off._localization_scores(out)
+    assert "agnostic_thresholds" not in off._postprocess_params()
+
+
+def test_plain_convolutions_have_no_bias_as_in_the_official_code():
+    # BackTAL's BaseModule convs are bias=False; BaSNet-pytorch's CAS convs have one
+    plain = BackTAL(hidden_size=8, affinity=False)._build_module(6, 3)
+    assert plain.cas_module.conv1.bias is None and plain.cas_module.conv2.bias is None
+    basnet = BaSNet(hidden_size=8)._build_module(6, 3)
+    assert basnet.cas_module.conv1.bias is not None
+
+
+def test_inner_constructors_take_no_defaults():
+    import inspect
+
+    for cls in (BackTALModule, BackTALLoss):
+        params = list(inspect.signature(cls).parameters.values())
+        assert params and all(p.kind is p.KEYWORD_ONLY for p in params)
+        assert all(p.default is p.empty for p in params)
+    assert BackTAL._loss_names == BackTALLoss.term_names
