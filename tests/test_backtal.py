@@ -431,39 +431,45 @@ def test_trains_on_thumos14_timelines_with_each_annotators_background_clicks(sha
         assert len(est.predict(data.X[:2])) == 2
 
 
-def _backtal_minus_basnet(seed):
-    """avg mAP@0.1:0.7 of BackTAL minus BaS-Net, same budget, one synthetic dataset.
+def _click_kinds_vs_basnet(seed):
+    """avg mAP@0.1:0.7 of BaS-Net, BackTAL (background clicks), BackTAL (both kinds).
 
-    Strong action-context confusion (the generator's defaults: each class's context
-    pattern is 4x stronger than its action pattern in the appearance half and present
-    in the background around instances) and simulated background clicks.
+    Same budget, one synthetic dataset with strong action-context confusion (the
+    generator's defaults) and simulated clicks; the official no-class rule
+    (``class_fallback=None``) for all three.
     """
     data = make_temporal_actions(n_videos=90, n_classes=5, n_features=64,
                                  length_range=(40, 120), random_state=seed)
     train, test = slice(0, 60), slice(60, None)
-    clicks = simulate_clicks(data.segments[train], data.lengths[train],
-                             kind="background", random_state=seed)
-    # the arg-max class fallback for both: the comparison this margin was observed on
     budget = dict(n_segments=48, hidden_size=32, max_epochs=20, lr=1e-3, batch_size=8,
-                  class_fallback="argmax", random_state=seed)
-    scores = []
-    for est, fit_clicks in [(BaSNet(**budget), None), (BackTAL(**budget), clicks)]:
-        est.fit(data.X[train], data.y[train], clicks=fit_clicks)
+                  random_state=seed)
+    scores = {}
+    for name, est, kind in [("basnet", BaSNet(**budget), None),
+                            ("background", BackTAL(**budget), "background"),
+                            ("both", BackTAL(**budget), "both")]:
+        clicks = None if kind is None else simulate_clicks(
+            data.segments[train], data.lengths[train], kind=kind, random_state=seed)
+        est.fit(data.X[train], data.y[train], clicks=clicks)
         result = detection_map(data.segments[test], est.predict(data.X[test]),
                                n_classes=5)
-        scores.append(result.mAP.mean())
-    return scores[1] - scores[0]
+        scores[name] = result.mAP.mean()
+    return scores
 
 
-def test_background_clicks_beat_basnet_on_context_confusion():
-    # observed margins 0.06-0.14 over seeds 0-4 (BaS-Net 0.12-0.25)
-    assert _backtal_minus_basnet(seed=0) > 0.03
+def test_click_kinds_order_as_in_the_paper():
+    # the paper's ordering: both click kinds >= background only > BaS-Net.
+    # Measured over seeds 0-4 (x100): BaS-Net 14.4 12.7 15.3 18.1 28.0, background
+    # 21.7 25.5 26.4 17.9 34.5, both 31.5 27.4 31.1 36.0 39.4
+    s = _click_kinds_vs_basnet(seed=0)
+    assert s["both"] >= s["background"] > s["basnet"] + 0.03
 
 
 @pytest.mark.slow
-def test_background_clicks_beat_basnet_over_three_seeds():
-    margins = [_backtal_minus_basnet(seed) for seed in (1, 2, 3)]
-    assert min(margins) > 0 and np.mean(margins) > 0.05
+def test_click_kinds_order_over_three_seeds():
+    runs = [_click_kinds_vs_basnet(seed) for seed in (1, 2, 3)]
+    assert all(r["both"] >= r["background"] for r in runs)
+    assert np.mean([r["background"] - r["basnet"] for r in runs]) > 0.03
+    assert min(r["both"] - r["basnet"] for r in runs) > 0.05
 
 
 # ------------------------------------------------------- fidelity to the official code

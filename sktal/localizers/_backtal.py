@@ -459,8 +459,32 @@ class BackTAL(BaseLocalizer):
     normalised over time per class (clipped to [0, 1]; that is what
     :meth:`predict_cas` returns), thresholded as in BaS-Net; video probabilities are
     the softmax of its top-k means. The official THUMOS14 post-processing also
-    proposes segments from the magnitude of the first-layer features and resizes
-    the CAS to the frame count; neither is replicated.
+    proposes segments from the magnitude of the suppression branch's first-layer
+    features (``feature_proposals=True``, the default); it resizes the CAS to the
+    frame count with OpenCV where sktal up-samples it 24 times (not replicated).
+
+    Further points checked against the official code (``lib/models``,
+    ``lib/criterion/loss.py``, ``lib/post_process``):
+
+    * ``L_frame`` is one ``nn.CrossEntropyLoss`` over all clicked snippets
+      (``frame_loss_average='all'``); clicks that land on one step after
+      resampling give a multi-hot target (the official code has one label per
+      snippet at full length, where such collisions do not occur).
+    * The CAS head's temporal convolutions have no bias (also with
+      ``affinity=False``, which uses plain convolutions with the same kernels).
+    * The official attention convolution multiplies the *unfolded* input, whose
+      rows are ordered channel-major (``c * K + o``), by a similarity tiled in
+      blocks of ``D`` rows; so the first third of the rows (channels ``0 .. D/3``,
+      all taps) is weighted by ``s(t, t-1)``, and so on: it weights channel blocks,
+      not taps. sktal follows the paper's Eq. 15 (tap ``o`` weighted by
+      ``s(t, t+o-1)``, :class:`~sktal.nn.AttentionConv1d`).
+    * The official NMS measures lengths in seconds with a ``+ 1`` (``x2 - x1 + 1``),
+      which makes every IoU larger for segments of a few seconds; sktal uses plain
+      continuous IoU (:func:`~sktal.localization.non_maximum_suppression`).
+    * The CAS is min-max normalised without clipping in the official code (values
+      below 0 remain when the minimum is negative); sktal clips it to [0, 1], which
+      only moves where the up-sampled CAS crosses 0 (thresholds start at 0). The
+      feature magnitudes are clipped in both.
 
     Examples
     --------
@@ -480,6 +504,24 @@ class BackTAL(BaseLocalizer):
     supervision = "background"
 
     _loss_names = BackTALLoss.term_names
+
+    #: the paper's ablations as parameter settings (THUMOS14 mAP@0.5)
+    _paper_tables = {
+        "Table 7": {
+            "caption": "Contribution of each component (background clicks)",
+            "metric": "mAP@0.5 (THUMOS14)",
+            "rows": [
+                ("baseline (BaS-Net, interpolation)",
+                 {"frame_loss_weight": 0.0, "lambda_sep": 0.0, "affinity": False}, 28.6),
+                ("+ background click", {"lambda_sep": 0.0, "affinity": False}, 35.0),
+                ("+ score separation", {"affinity": False}, 35.6),
+                ("+ affinity module", {"lambda_sep": 0.0}, 35.8),
+                ("full BackTAL", {}, 36.3),
+                ("affinity module without L_aff", {"lambda_sep": 0.0, "beta_aff": 0.0},
+                 35.1),
+            ],
+        },
+    }
 
     _parameter_constraints = {
         "frame_loss_weight": dict(kind=numbers.Real, low=0),
