@@ -26,7 +26,7 @@ from sktal.nn import minmax_normalize
 
 NAME = "BackTAL"
 OPTION = "backtal"
-FRAMES_PER_SNIPPET = 16
+FRAMES_PER_SNIPPET, FPS = 16, 25.0   # THUMOS14: the official code works in seconds
 
 
 def _resize(src, size, interpolation=None):
@@ -94,13 +94,15 @@ def _batch(videos, clicks, n_segments, n_classes, training, rng):
 
 
 def _official_pp(off, cfg, score, cas, feature1, length):
-    """evaluate_score on one video (frames = 16 per snippet) -> sktal rows."""
+    """evaluate_score on one video (16 frames a snippet, 25 fps) -> sktal rows."""
     frames = FRAMES_PER_SNIPPET * length
     locs, _, _ = off.functions.evaluate_score(
         cfg, torch.from_numpy(score[None]), torch.from_numpy(cas[None]),
-        torch.zeros(1, cfg.DATASET.CLS_NUM), "v", frames, 1.0, float(length),
+        torch.zeros(1, cfg.DATASET.CLS_NUM), "v", frames, FPS, frames / FPS,
         list(range(cfg.DATASET.CLS_NUM)), torch.from_numpy(feature1[None]))
-    rows = [[d["segment"][0], d["segment"][1], d["label"], d["score"]] for d in locs]
+    to_snippets = FPS / FRAMES_PER_SNIPPET
+    rows = [[d["segment"][0] * to_snippets, d["segment"][1] * to_snippets, d["label"],
+             d["score"]] for d in locs]
     return np.asarray(rows, dtype=float).reshape(-1, 4)
 
 

@@ -26,6 +26,9 @@ OPTION = "basnet"
 #: official test.py / config.py settings
 ACT_THRESHOLDS = np.arange(0.0, 0.25, 0.025)
 CLASS_THRESHOLD, NMS_THRESHOLD, SCALE, WEIGHT_DECAY = 0.25, 0.7, 24, 5e-4
+#: THUMOS14 feature rate: the official code works in seconds (16 frames a snippet at
+#: 25 fps); its NMS adds 1 to lengths in those units, so the unit matters
+FEATURE_FPS, SNIPPET_FRAMES = 25, 16
 
 
 @contextlib.contextmanager
@@ -93,22 +96,25 @@ def official_postprocess(utils, cas_supp, score_supp, length, n_segments):
             cas_temp = cas_pred.copy()
             cas_temp[np.where(cas_temp[:, :, 0] < threshold)] = 0
             seg_list = [np.where(cas_temp[:, c, 0] > 0) for c in range(len(pred))]
-            # sampling_frames=16 makes t_factor = length / (scale * n_segments): snippets
             proposals = utils.get_proposal_oic(seg_list, cas_temp, score_np, pred, SCALE,
-                                               length, 16, n_segments)
+                                               length, FEATURE_FPS, n_segments)
             for per_class in proposals:
                 for p in per_class:
                     proposal_dict.setdefault(p[0], []).append(p)
         for class_id, props in proposal_dict.items():
+            to_snippets = FEATURE_FPS / SNIPPET_FRAMES  # seconds -> snippets
             for c, s, t0, t1 in utils.nms(props, NMS_THRESHOLD):
-                rows.append([t0, t1, c, s])
+                rows.append([t0 * to_snippets, t1 * to_snippets, c, s])
     return np.asarray(rows, dtype=float).reshape(-1, 4)
 
 
-def sktal_postprocess(cas_supp, score_supp, length):
+def sktal_postprocess(cas_supp, score_supp, length, binarised_gamma=False):
+    scores = score_supp[:-1]
+    if binarised_gamma:  # BaS-Net's test.py passes the 0/1 class decision as score
+        scores = (scores >= CLASS_THRESHOLD).astype(float)
     return cas_to_detections(
         minmax_normalize(torch.from_numpy(cas_supp[None, :, :-1]))[0].numpy(),
-        score_supp[:-1], normalize=False, class_threshold=CLASS_THRESHOLD,
+        scores, normalize=False, class_threshold=CLASS_THRESHOLD,
         class_fallback=None, nms_threshold=NMS_THRESHOLD, output_length=length,
     )
 
@@ -174,6 +180,9 @@ def run(official, suite, seed, budget):
                 for i, L in enumerate(lengths)]),
             "sktal post-processing, official CAS": _map(suite, [
                 sktal_postprocess(off_cas[i], off_score[i], L)
+                for i, L in enumerate(lengths)]),
+            "sktal post-processing + binary gamma, official CAS": _map(suite, [
+                sktal_postprocess(off_cas[i], off_score[i], L, binarised_gamma=True)
                 for i, L in enumerate(lengths)]),
         },
     )
