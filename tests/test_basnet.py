@@ -10,7 +10,6 @@ from skorch.callbacks import Callback
 
 from sktal import BaSNet
 from sktal.datasets import make_temporal_actions
-from sktal.localizers._basnet import BaSNetLoss, BaSNetModule
 from sktal.metrics import TemporalMAPScorer, detection_map
 
 FAST = dict(n_segments=32, hidden_size=16, max_epochs=2, batch_size=4, random_state=0)
@@ -28,7 +27,7 @@ def test_loss_terms_match_hand_computation():
         "weights": torch.tensor([[[0.5], [0.25], [1.0]]]),
     }
     targets = {"labels": torch.tensor([[1.0, 0.0]]), "mask": torch.ones(1, 3, dtype=bool)}
-    terms = BaSNetLoss(alpha_norm=0.1)(outputs, targets)
+    terms = BaSNet(alpha_norm=0.1)._build_criterion(2)(outputs, targets)
     # base target [1, 0, 1] / 2 = [.5, 0, .5]
     base = -(0.5 * math.log(0.5) + 0.5 * math.log(0.5)  # class 0
              + math.log(0.75)  # class 1, target 0
@@ -49,13 +48,14 @@ def test_loss_weights_switch_terms_off():
         "weights": torch.ones(1, 2, 1),
     }
     targets = {"labels": torch.tensor([[1.0]])}
-    terms = BaSNetLoss(lambda_base=0.0, lambda_supp=1.0, alpha_norm=0.0)(outputs, targets)
+    crit = BaSNet(lambda_base=0.0, lambda_supp=1.0, alpha_norm=0.0)._build_criterion(1)
+    terms = crit(outputs, targets)
     assert terms["loss"].item() == pytest.approx(terms["loss_supp"].item())
 
 
 def test_suppression_branch_sees_features_times_foreground_weights():
     torch.manual_seed(0)
-    module = BaSNetModule(5, 2, hidden_size=8, dropout=0.0, topk_ratio=2).eval()
+    module = BaSNet(hidden_size=8, dropout=0.0, topk_ratio=2)._build_module(5, 2).eval()
     x = torch.randn(2, 6, 5)
     out = module(x)
     w = module.filter(x)
@@ -63,6 +63,25 @@ def test_suppression_branch_sees_features_times_foreground_weights():
     assert torch.allclose(out["cas_supp"], module.cas_module(x * w), atol=1e-6)
     assert out["score_supp"].shape == (2, 3)
     assert torch.allclose(out["score_supp"].sum(-1), torch.ones(2))
+
+
+def test_official_weight_decay_reaches_the_optimizer(data):
+    # BaSNet-pytorch main.py: Adam(..., weight_decay=0.0005)
+    assert BaSNet().get_params()["weight_decay"] == 5e-4
+    est = BaSNet(**FAST).fit(data.X, data.y)
+    assert est.net_.optimizer_.param_groups[0]["weight_decay"] == pytest.approx(5e-4)
+
+
+def test_inner_constructors_take_no_defaults():
+    import inspect
+
+    from sktal.localizers._basnet import BaSNetLoss, BaSNetModule
+
+    for cls in (BaSNetModule, BaSNetLoss):
+        params = list(inspect.signature(cls).parameters.values())
+        assert params and all(p.kind is p.KEYWORD_ONLY for p in params)
+        assert all(p.default is p.empty for p in params)
+    assert BaSNet._loss_names == BaSNetLoss.term_names
 
 
 def _split(data, n_train):

@@ -12,16 +12,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import BACKGROUND
+from .._constants import BACKGROUND, IGNORE_INDEX
 from ..base import BaseLocalizer, fill_doc
 from ..nn import (
     EmbeddingModule,
-    click_cross_entropy,
     embedding_separation_loss,
-    topk_mean,
+    minmax_normalize,
     topk_sizes,
+    valid_mask_or_none,
+    zero_loss,
 )
-from ._basnet import BaSNetLoss, BaSNetModule, _full_mask, branch_localization_scores
+from ._basnet import BaSNetLoss, BaSNetModule, branch_localization_scores
+
+#: filter module kernel (official code: 1)
+FILTER_KERNEL_SIZE = 1
+#: width of the embedding branch's hidden layer (official code: 512)
+EMBEDDING_HIDDEN_SIZE = 512
+#: thresholds of the official THUMOS14 feature-magnitude proposals
+MAGNITUDE_THRESHOLDS = np.arange(0.3, 0.8, 0.075)
 
 #: values outside [-1, 1] used to mask cosine similarities before hard mining
 _ABOVE, _BELOW = 2.0, -2.0
@@ -179,10 +187,13 @@ class BackTALModule(BaSNetModule):
     snippets (``D -> 512 -> embedding_size``, L2-normalised); the cosine similarity of
     each snippet with its ``n_neighbors`` neighbours modulates both attention
     convolutions of the CAS head, in both branches (the embedding is computed once,
-    from the unfiltered features, as in the official code).
+    from the unfiltered features, as in the official code). It plugs into
+    :class:`BaSNetModule` through its ``_similarity`` and ``_extra_outputs`` hooks.
 
-    Besides BaS-Net's outputs, ``forward`` returns ``topk_base`` (batch, C + 1), the
-    top-k mean of the base CAS *logits* (``p_act`` of the separation loss), and
+    Besides BaS-Net's outputs (including ``topk_base``, the top-k mean of the base CAS
+    *logits*, ``p_act`` of the separation loss), ``forward`` returns ``magnitude``
+    (batch, T), the L2 norm over channels of the suppression branch's first-layer
+    activations (the official THUMOS14 feature-magnitude actionness), and
     ``embedding`` (batch, T, E) when the affinity module is on.
 
     Parameters
@@ -190,48 +201,79 @@ class BackTALModule(BaSNetModule):
     n_features, n_classes, hidden_size : int
     dropout : float
     topk_ratio : int
-    affinity : bool, default=True
-    n_neighbors : int, default=3
+    affinity : bool
+    n_neighbors : int
         Temporal kernel of the CAS head's two convolutions, i.e. the neighbours
         ``t - n//2 .. t + n//2`` each snippet attends to.
-    embedding_size : int, default=32
-    embedding_hidden_size : int, default=512
+    embedding_size : int
     """
 
-    def __init__(self, n_features, n_classes, hidden_size, dropout, topk_ratio,
-                 affinity=True, n_neighbors=3, embedding_size=32,
-                 embedding_hidden_size=512):
+    def __init__(self, *, n_features, n_classes, hidden_size, dropout, topk_ratio,
+                 affinity, n_neighbors, embedding_size):
         super().__init__(
-            n_features, n_classes, hidden_size, dropout, topk_ratio,
-            kernel_size=n_neighbors, attention=affinity,
+            n_features=n_features, n_classes=n_classes, hidden_size=hidden_size,
+            dropout=dropout, topk_ratio=topk_ratio,
+            filter_kernel_size=FILTER_KERNEL_SIZE, kernel_size=n_neighbors,
+            attention=affinity, conv_bias=False,
         )
         self.embedding = (
-            EmbeddingModule(n_features, embedding_hidden_size, embedding_size)
+            EmbeddingModule(n_features, EMBEDDING_HIDDEN_SIZE, embedding_size)
             if affinity else None
         )
 
-    def forward(self, x, mask=None):
-        """Features (B, T, D) -> dict of CAS, video scores, weights and embedding."""
-        weights = self.filter(x)
-        embedding = similarity = None
-        if self.embedding is not None:
-            embedding = self.embedding(x)
-            similarity = self.cas_module.conv1.neighbour_similarity(embedding)
-            similarity = torch.cat([similarity, similarity])  # both branches
-        cas_base, cas_supp = self._branches(x, weights, similarity)
-        pool_mask = _full_mask(mask)
-        topk_base = topk_mean(cas_base, self.topk_ratio, pool_mask)
-        outputs = {
-            "cas_base": cas_base,
-            "cas_supp": cas_supp,
-            "topk_base": topk_base,
-            "score_base": torch.softmax(topk_base, -1),
-            "score_supp": torch.softmax(topk_mean(cas_supp, self.topk_ratio, pool_mask), -1),
-            "weights": weights,
-        }
-        if embedding is not None:
-            outputs["embedding"] = embedding
+    def _similarity(self, x):
+        if self.embedding is None:
+            return None, {}
+        embedding = self.embedding(x)
+        similarity = self.cas_module.conv1.neighbour_similarity(embedding)
+        return similarity, {"embedding": embedding}
+
+    def _extra_outputs(self, outputs, hidden_supp, pool_mask):
+        outputs["magnitude"] = hidden_supp.norm(p=2, dim=-1)
         return outputs
+
+
+def frame_click_loss(cas, click_targets, *, frame_loss_average):
+    """BackTAL's frame loss ``L_frame`` (Eq. 3) on multi-hot click targets.
+
+    ``-sum_k q_k log softmax(cas)_k`` at each clicked step, with ``q`` the step's click
+    targets divided by their sum (a step clicked as two classes has target ½, ½).
+
+    Parameters
+    ----------
+    cas : torch.Tensor of shape (batch, T, C + 1)
+        Base CAS logits.
+    click_targets : torch.Tensor of shape (batch, T, C + 1)
+        Multi-hot click labels (column ``C`` = background); all-zero rows are not
+        clicked.
+    frame_loss_average : {'all', 'per_kind'}
+        ``'all'``: one mean over every clicked step (the official code's
+        ``nn.CrossEntropyLoss``); ``'per_kind'``: the mean over background-clicked
+        steps plus the mean over action-clicked steps, so that adding action clicks
+        does not dilute the background term (a step with both kinds counts in both).
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        0 (still differentiable) without clicks.
+    """
+    if frame_loss_average not in ("all", "per_kind"):
+        raise ValueError(
+            f"frame_loss_average must be 'all' or 'per_kind', got {frame_loss_average!r}"
+        )
+    total = click_targets.sum(dim=-1)
+    clicked = total > 0
+    if not bool(clicked.any()):
+        return zero_loss(cas)
+    q = click_targets / total.clamp(min=1).unsqueeze(-1)
+    per_step = -(q * F.log_softmax(cas, dim=-1)).sum(dim=-1)
+    if frame_loss_average == "all":
+        return per_step[clicked].mean()
+    loss = zero_loss(cas)
+    for kind in (click_targets[..., -1] > 0, click_targets[..., :-1].sum(-1) > 0):
+        if bool(kind.any()):
+            loss = loss + per_step[kind].mean()
+    return loss
 
 
 class BackTALLoss(BaSNetLoss):
@@ -240,19 +282,22 @@ class BackTALLoss(BaSNetLoss):
         L_base + L_supp + alpha_norm L_norm
             + frame_loss_weight L_frame + lambda_sep L_sep + beta_aff L_aff
 
-    ``L_frame``: :func:`~sktal.nn.click_cross_entropy` of the base CAS at every
-    clicked snippet (background clicks, and action clicks when given);
-    ``L_sep``: :func:`score_separation_loss`; ``L_aff``: :func:`affinity_loss` between
-    the background-clicked snippets and the top-k snippets of the suppression CAS of
-    each video class (0 without the affinity module). A term whose weight is 0 is not
+    ``L_frame``: :func:`frame_click_loss` of the base CAS at every clicked snippet
+    (background clicks, and action clicks when given); ``L_sep``:
+    :func:`score_separation_loss`; ``L_aff``: :func:`affinity_loss` between the
+    background-clicked snippets and the top-k snippets of the suppression CAS of each
+    video class (0 without the affinity module). A term whose weight is 0 is not
     computed and reported as 0.
     """
 
-    def __init__(self, *, alpha_norm=1e-4, video_loss="ce", frame_loss_weight=1.0,
-                 lambda_sep=1.0, beta_aff=0.8, tau_same=0.5, tau_diff=0.1,
-                 affinity_loss="code", topk_ratio=8):
-        super().__init__(alpha_norm=alpha_norm, video_loss=video_loss)
+    term_names = BaSNetLoss.term_names + ("loss_frame", "loss_sep", "loss_aff")
+
+    def __init__(self, *, alpha_norm, video_loss, frame_loss_weight, frame_loss_average,
+                 lambda_sep, beta_aff, tau_same, tau_diff, affinity_loss, topk_ratio):
+        super().__init__(lambda_base=1.0, lambda_supp=1.0, alpha_norm=alpha_norm,
+                         video_loss=video_loss)
         self.frame_loss_weight = frame_loss_weight
+        self.frame_loss_average = frame_loss_average
         self.lambda_sep = lambda_sep
         self.beta_aff = beta_aff
         self.tau_same = tau_same
@@ -263,12 +308,15 @@ class BackTALLoss(BaSNetLoss):
     def forward(self, outputs, targets):
         terms = super().forward(outputs, targets)
         labels = targets["labels"]
-        click_labels = targets["click_labels"]
         cas_base = outputs["cas_base"]
-        background = click_labels == cas_base.shape[-1] - 1
-        zero = cas_base.new_zeros(())
+        click_targets = targets.get("click_targets")
+        if click_targets is None:  # single-label clicks only
+            click_targets = _one_hot_clicks(targets["click_labels"], cas_base.shape[-1])
+        background = click_targets[..., -1] > 0
+        zero = zero_loss(cas_base)
         terms["loss_frame"] = (
-            click_cross_entropy(cas_base, click_labels)
+            frame_click_loss(cas_base, click_targets,
+                             frame_loss_average=self.frame_loss_average)
             if self.frame_loss_weight > 0 else zero
         )
         terms["loss_sep"] = (
@@ -280,7 +328,7 @@ class BackTALLoss(BaSNetLoss):
         if self.beta_aff > 0 and "embedding" in outputs:
             action_weights = topk_action_weights(
                 outputs["cas_supp"][..., :-1], labels, self.topk_ratio,
-                _full_mask(targets.get("mask")),
+                valid_mask_or_none(targets.get("mask")),
             )
             terms["loss_aff"] = affinity_loss(
                 outputs["embedding"], action_weights, background,
@@ -295,6 +343,13 @@ class BackTALLoss(BaSNetLoss):
             + self.beta_aff * terms["loss_aff"]
         )
         return terms
+
+
+def _one_hot_clicks(click_labels, n_outputs):
+    """(batch, T) click indices (``IGNORE_INDEX`` = none) -> (batch, T, C + 1)."""
+    valid = click_labels != IGNORE_INDEX
+    out = F.one_hot(click_labels.clamp(min=0), n_outputs).to(torch.float32)
+    return out * valid.unsqueeze(-1)
 
 
 # ------------------------------------------------------------------- estimator
@@ -315,6 +370,20 @@ class BackTAL(BaseLocalizer):
     frame_loss_weight : float, default=1.0
         Weight of ``L_frame``, the cross-entropy (softmax over C + 1) of the base CAS
         at the clicked snippets (paper Eq. 3). 0 disables it.
+    frame_loss_average : {'all', 'per_kind'}, default='all'
+        ``'all'``: one mean over every clicked snippet (the official code's single
+        ``nn.CrossEntropyLoss``), so adding action clicks dilutes the background
+        term. ``'per_kind'``: the mean over background clicks plus the mean over
+        action clicks. A snippet clicked as two classes (after resampling) has a
+        multi-hot target split evenly between them.
+    feature_proposals : bool, default=True
+        Add the official THUMOS14 feature-magnitude proposals at prediction: the L2
+        norm over channels of the suppression branch's first-layer activations,
+        min-max normalised over time (clipped to [0, 1]), thresholded at
+        ``arange(0.3, 0.8, 0.075)``; each run is proposed for every kept class and
+        scored on its CAS (``agnostic_scores`` of
+        :func:`~sktal.localization.cas_to_detections`). ``False``: CAS
+        thresholds only (the paper's description).
     lambda_sep : float, default=1.0
         Weight λ of the score separation loss ``L_sep`` (Eq. 5–8). 0 disables it.
     beta_aff : float, default=0.8
@@ -390,8 +459,32 @@ class BackTAL(BaseLocalizer):
     normalised over time per class (clipped to [0, 1]; that is what
     :meth:`predict_cas` returns), thresholded as in BaS-Net; video probabilities are
     the softmax of its top-k means. The official THUMOS14 post-processing also
-    proposes segments from the magnitude of the first-layer features and resizes
-    the CAS to the frame count; neither is replicated.
+    proposes segments from the magnitude of the suppression branch's first-layer
+    features (``feature_proposals=True``, the default); it resizes the CAS to the
+    frame count with OpenCV where sktal up-samples it 24 times (not replicated).
+
+    Further points checked against the official code (``lib/models``,
+    ``lib/criterion/loss.py``, ``lib/post_process``):
+
+    * ``L_frame`` is one ``nn.CrossEntropyLoss`` over all clicked snippets
+      (``frame_loss_average='all'``); clicks that land on one step after
+      resampling give a multi-hot target (the official code has one label per
+      snippet at full length, where such collisions do not occur).
+    * The CAS head's temporal convolutions have no bias (also with
+      ``affinity=False``, which uses plain convolutions with the same kernels).
+    * The official attention convolution multiplies the *unfolded* input, whose
+      rows are ordered channel-major (``c * K + o``), by a similarity tiled in
+      blocks of ``D`` rows; so the first third of the rows (channels ``0 .. D/3``,
+      all taps) is weighted by ``s(t, t-1)``, and so on: it weights channel blocks,
+      not taps. sktal follows the paper's Eq. 15 (tap ``o`` weighted by
+      ``s(t, t+o-1)``, :class:`~sktal.nn.AttentionConv1d`).
+    * The official NMS measures lengths in seconds with a ``+ 1`` (``x2 - x1 + 1``),
+      which makes every IoU larger for segments of a few seconds; sktal uses plain
+      continuous IoU (:func:`~sktal.localization.non_maximum_suppression`).
+    * The CAS is min-max normalised without clipping in the official code (values
+      below 0 remain when the minimum is negative); sktal clips it to [0, 1], which
+      only moves where the up-sampled CAS crosses 0 (thresholds start at 0). The
+      feature magnitudes are clipped in both.
 
     Examples
     --------
@@ -410,11 +503,30 @@ class BackTAL(BaseLocalizer):
     #: what ``fit`` learns from besides video labels (``None``: video labels only)
     supervision = "background"
 
-    _loss_names = ("loss_base", "loss_supp", "loss_norm", "loss_frame", "loss_sep",
-                   "loss_aff")
+    _loss_names = BackTALLoss.term_names
+
+    #: the paper's ablations as parameter settings (THUMOS14 mAP@0.5)
+    _paper_tables = {
+        "Table 7": {
+            "caption": "Contribution of each component (background clicks)",
+            "metric": "mAP@0.5 (THUMOS14)",
+            "rows": [
+                ("baseline (BaS-Net, interpolation)",
+                 {"frame_loss_weight": 0.0, "lambda_sep": 0.0, "affinity": False}, 28.6),
+                ("+ background click", {"lambda_sep": 0.0, "affinity": False}, 35.0),
+                ("+ score separation", {"affinity": False}, 35.6),
+                ("+ affinity module", {"lambda_sep": 0.0}, 35.8),
+                ("full BackTAL", {}, 36.3),
+                ("affinity module without L_aff", {"lambda_sep": 0.0, "beta_aff": 0.0},
+                 35.1),
+            ],
+        },
+    }
 
     _parameter_constraints = {
         "frame_loss_weight": dict(kind=numbers.Real, low=0),
+        "frame_loss_average": dict(kind=None, options=("all", "per_kind")),
+        "feature_proposals": dict(kind=(bool, np.bool_)),
         "lambda_sep": dict(kind=numbers.Real, low=0),
         "beta_aff": dict(kind=numbers.Real, low=0),
         "tau_same": dict(kind=numbers.Real, low=-1, high=1),
@@ -427,7 +539,8 @@ class BackTAL(BaseLocalizer):
         "alpha_norm": dict(kind=numbers.Real, low=0),
     }
 
-    def __init__(self, *, frame_loss_weight=1.0, lambda_sep=1.0, beta_aff=0.8,
+    def __init__(self, *, frame_loss_weight=1.0, frame_loss_average="all",
+                 feature_proposals=True, lambda_sep=1.0, beta_aff=0.8,
                  tau_same=0.5, tau_diff=0.1, affinity=True, n_neighbors=3,
                  embedding_size=32, affinity_loss="code", video_loss="ce",
                  alpha_norm=1e-4, n_segments=750, resampling="interpolate",
@@ -439,6 +552,8 @@ class BackTAL(BaseLocalizer):
                  on_interrupt="auto", validation_fraction=None,
                  precision="32", progress="auto"):
         self.frame_loss_weight = frame_loss_weight
+        self.frame_loss_average = frame_loss_average
+        self.feature_proposals = feature_proposals
         self.lambda_sep = lambda_sep
         self.beta_aff = beta_aff
         self.tau_same = tau_same
@@ -499,23 +614,30 @@ class BackTAL(BaseLocalizer):
 
     def _build_module(self, n_features, n_classes):
         return BackTALModule(
-            n_features, n_classes, self.hidden_size, self.dropout, self.topk_ratio,
+            n_features=n_features, n_classes=n_classes, hidden_size=self.hidden_size,
+            dropout=self.dropout, topk_ratio=self.topk_ratio,
             affinity=bool(self.affinity), n_neighbors=self.n_neighbors,
             embedding_size=self.embedding_size,
         )
 
     def _build_criterion(self, n_classes):
-        return BackTALLoss(
-            alpha_norm=self.alpha_norm, video_loss=self.video_loss,
-            frame_loss_weight=self.frame_loss_weight, lambda_sep=self.lambda_sep,
-            beta_aff=self.beta_aff, tau_same=self.tau_same, tau_diff=self.tau_diff,
-            affinity_loss=self.affinity_loss, topk_ratio=self.topk_ratio,
-        )
+        return BackTALLoss(**{k: getattr(self, k) for k in (
+            "alpha_norm", "video_loss", "frame_loss_weight", "frame_loss_average",
+            "lambda_sep", "beta_aff", "tau_same", "tau_diff", "affinity_loss",
+            "topk_ratio",
+        )})
 
     def _localization_scores(self, outputs):
         # the official code thresholds the min-max normalised suppression-branch
         # logits (not their softmax), like BaS-Net
-        return branch_localization_scores(outputs, "supp")
+        scores = branch_localization_scores(outputs, "supp")
+        if self.feature_proposals:
+            magnitude = outputs["magnitude"].unsqueeze(-1)
+            scores["agnostic"] = minmax_normalize(magnitude, clip=True)[..., 0]
+        return scores
 
     def _postprocess_params(self):
-        return {"normalize": False}  # done per video by branch_localization_scores
+        params = {"normalize": False}  # done per video by branch_localization_scores
+        if self.feature_proposals:
+            params["agnostic_thresholds"] = MAGNITUDE_THRESHOLDS
+        return params

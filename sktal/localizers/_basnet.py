@@ -11,10 +11,18 @@ from ..nn import (
     foreground_norm_loss,
     minmax_normalize,
     topk_mean,
+    valid_mask_or_none,
     video_bce_loss,
     video_ce_loss,
     video_targets,
 )
+
+#: width of the filter module's hidden layer (official code: 512)
+FILTER_HIDDEN_SIZE = 512
+#: temporal kernel of the CAS head's two convolutions (official code: 3)
+KERNEL_SIZE = 3
+#: BaS-Net's video-level loss (official code: ``nn.BCELoss``)
+VIDEO_LOSS = "bce"
 
 
 def branch_localization_scores(outputs, branch="supp"):
@@ -30,11 +38,6 @@ def branch_localization_scores(outputs, branch="supp"):
     }
 
 
-def _full_mask(mask):
-    """``None`` when every step is valid, so pooling can take the fast path."""
-    return None if mask is None or bool(mask.all()) else mask
-
-
 class BaSNetModule(nn.Module):
     """BaS-Net's network: a filter module and one CAS head run on two branches.
 
@@ -43,48 +46,71 @@ class BaSNetModule(nn.Module):
     ``C + 1`` channels (the last is background) and are pooled by top-k mean, then
     softmax over classes.
 
+    Subclasses extend the forward pass through two hooks instead of rewriting it:
+    :meth:`_similarity` (neighbour similarities for attention convolutions, computed
+    once from the input) and :meth:`_extra_outputs` (entries added to the output
+    dict).
+
     Parameters
     ----------
     n_features, n_classes, hidden_size : int
     dropout : float
     topk_ratio : int
-    filter_hidden_size : int, default=512
-    filter_kernel_size : int, default=1
-    kernel_size : int, default=3
+    filter_kernel_size : int
+        Temporal kernel of the filter module.
+    kernel_size : int
         Temporal kernel of the CAS head's two convolutions.
-    attention : bool, default=False
-        Use attention convolutions in the CAS head (BackTAL's affinity module);
-        ``_branches`` then takes the neighbour similarity.
+    attention : bool
+        Use attention convolutions in the CAS head (BackTAL's affinity module).
+    conv_bias : bool
+        Bias of the CAS head's two plain temporal convolutions (BaSNet-pytorch: yes;
+        BackTAL's code: no).
     """
 
-    def __init__(self, n_features, n_classes, hidden_size, dropout, topk_ratio,
-                 filter_hidden_size=512, filter_kernel_size=1, kernel_size=3,
-                 attention=False):
+    def __init__(self, *, n_features, n_classes, hidden_size, dropout, topk_ratio,
+                 filter_kernel_size, kernel_size, attention, conv_bias):
         super().__init__()
         self.topk_ratio = topk_ratio
-        self.filter = FilterModule(n_features, filter_hidden_size, filter_kernel_size)
+        self.filter = FilterModule(n_features, FILTER_HIDDEN_SIZE, filter_kernel_size)
         self.cas_module = CASModule(
             n_features, hidden_size, n_classes + 1, dropout,
-            kernel_size=kernel_size, attention=attention,
+            kernel_size=kernel_size, attention=attention, bias=conv_bias,
         )
 
-    def _branches(self, x, weights, similarity=None):
-        # one pass of the shared head over both branches
-        both = self.cas_module(torch.cat([x, x * weights]), similarity=similarity)
-        return both.chunk(2)
+    def _similarity(self, x):
+        """Hook: (similarity for the CAS head or None, extra outputs dict)."""
+        return None, {}
+
+    def _extra_outputs(self, outputs, hidden_supp, pool_mask):
+        """Hook: add entries to ``outputs`` (the dict ``forward`` returns).
+
+        ``hidden_supp`` (B, T, hidden_size): the suppression branch's first-layer
+        activations.
+        """
+        return outputs
 
     def forward(self, x, mask=None):
         """Features (B, T, D) -> dict of both branches' CAS and video probabilities."""
         weights = self.filter(x)
-        cas_base, cas_supp = self._branches(x, weights)
-        pool_mask = _full_mask(mask)
-        return {
+        similarity, extra = self._similarity(x)
+        if similarity is not None:
+            similarity = torch.cat([similarity, similarity])  # both branches
+        # one pass of the shared head over both branches
+        both, hidden = self.cas_module(torch.cat([x, x * weights]),
+                                       similarity=similarity, return_hidden=True)
+        cas_base, cas_supp = both.chunk(2)
+        pool_mask = valid_mask_or_none(mask)
+        topk_base = topk_mean(cas_base, self.topk_ratio, pool_mask)
+        outputs = {
             "cas_base": cas_base,
             "cas_supp": cas_supp,
-            "score_base": torch.softmax(topk_mean(cas_base, self.topk_ratio, pool_mask), -1),
+            "topk_base": topk_base,
+            "score_base": torch.softmax(topk_base, -1),
             "score_supp": torch.softmax(topk_mean(cas_supp, self.topk_ratio, pool_mask), -1),
             "weights": weights,
+            **extra,
         }
+        return self._extra_outputs(outputs, hidden.chunk(2)[1], pool_mask)
 
 
 class BaSNetLoss(nn.Module):
@@ -99,8 +125,9 @@ class BaSNetLoss(nn.Module):
     :func:`~sktal.nn.video_ce_loss`).
     """
 
-    def __init__(self, lambda_base=1.0, lambda_supp=1.0, alpha_norm=1e-4,
-                 video_loss="bce"):
+    term_names = ("loss_base", "loss_supp", "loss_norm")
+
+    def __init__(self, *, lambda_base, lambda_supp, alpha_norm, video_loss):
         super().__init__()
         if video_loss not in ("bce", "ce"):
             raise ValueError(f"video_loss must be 'bce' or 'ce', got {video_loss!r}")
@@ -159,8 +186,8 @@ class BaSNet(BaseLocalizer):
     Notes
     -----
     Differences from the paper, following the official code: the filter module uses
-    kernel size 1, weight decay is 0, ``L_norm`` is the L1 norm summed over time and
-    averaged over videos. The paper trains for 1,500 iterations of 16 videos (about
+    kernel size 1, Adam's weight decay is 5e-4 (``main.py``; the paper does not say),
+    ``L_norm`` is the L1 norm summed over time and averaged over videos. The paper trains for 1,500 iterations of 16 videos (about
     120 epochs of THUMOS14's 200 training videos). Detections are cut from the
     suppression branch's raw logits min-max normalised over time (as the official
     ``test.py`` does), not from their softmax; ``predict_cas`` returns that
@@ -182,7 +209,22 @@ class BaSNet(BaseLocalizer):
     #: what ``fit`` learns from besides video labels (``None``: video labels only)
     supervision = None
 
-    _loss_names = ("loss_base", "loss_supp", "loss_norm")
+    _loss_names = BaSNetLoss.term_names
+
+    #: the paper's ablations as parameter settings (THUMOS14, mAP at tIoU 0.1 ... 0.7)
+    _paper_tables = {
+        "Table 2": {
+            "caption": "Effect of each component on THUMOS14",
+            "metric": "mAP@0.1:0.7 (THUMOS14)",
+            "rows": [
+                ("base branch only", {"lambda_supp": 0.0, "inference_branch": "base"},
+                 (28.5, 23.0, 18.1, 13.7, 9.2, 5.8, 2.7)),
+                ("suppression branch only", {"lambda_base": 0.0},
+                 (49.1, 42.5, 33.5, 26.0, 18.6, 12.8, 6.2)),
+                ("BaS-Net", {}, (58.2, 52.3, 44.6, 36.0, 27.0, 18.6, 10.4)),
+            ],
+        },
+    }
 
     _parameter_constraints = {
         "lambda_base": dict(kind=numbers.Real, low=0),
@@ -195,7 +237,7 @@ class BaSNet(BaseLocalizer):
     def __init__(self, *, lambda_base=1.0, lambda_supp=1.0, alpha_norm=1e-4,
                  filter_kernel_size=1, inference_branch="suppression",
                  n_segments=750, resampling="perturb", hidden_size=2048, dropout=0.7,
-                 topk_ratio=8, lr=1e-4, weight_decay=0.0, batch_size=16,
+                 topk_ratio=8, lr=1e-4, weight_decay=5e-4, batch_size=16,
                  max_epochs=120, class_threshold=0.25, class_fallback=None, nms_threshold=0.7, max_detections=1000,
                  tiou_thresholds=None, n_classes=None, device="auto",
                  random_state=None, verbose=0, callbacks=None, warm_start=False,
@@ -239,12 +281,15 @@ class BaSNet(BaseLocalizer):
 
     def _build_module(self, n_features, n_classes):
         return BaSNetModule(
-            n_features, n_classes, self.hidden_size, self.dropout, self.topk_ratio,
-            filter_kernel_size=self.filter_kernel_size,
+            n_features=n_features, n_classes=n_classes, hidden_size=self.hidden_size,
+            dropout=self.dropout, topk_ratio=self.topk_ratio,
+            filter_kernel_size=self.filter_kernel_size, kernel_size=KERNEL_SIZE,
+            attention=False, conv_bias=True,
         )
 
     def _build_criterion(self, n_classes):
-        return BaSNetLoss(self.lambda_base, self.lambda_supp, self.alpha_norm)
+        return BaSNetLoss(lambda_base=self.lambda_base, lambda_supp=self.lambda_supp,
+                          alpha_norm=self.alpha_norm, video_loss=VIDEO_LOSS)
 
     def _localization_scores(self, outputs):
         branch = "supp" if self.inference_branch == "suppression" else "base"

@@ -132,10 +132,13 @@ class CASModule(nn.Module):
     dropout : float, default=0.7
     kernel_size : int, default=3
     attention : bool, default=False
+    bias : bool, default=True
+        Bias of the two plain temporal convolutions (``attention=False``); the
+        attention convolutions never have one (official BackTAL code).
     """
 
     def __init__(self, n_features, hidden_size, n_outputs, dropout=0.7,
-                 kernel_size=3, attention=False):
+                 kernel_size=3, attention=False, bias=True):
         super().__init__()
         self.attention = attention
         if attention:
@@ -143,21 +146,29 @@ class CASModule(nn.Module):
             self.conv2 = AttentionConv1d(hidden_size, hidden_size, kernel_size)
         else:
             pad = kernel_size // 2
-            self.conv1 = nn.Conv1d(n_features, hidden_size, kernel_size, padding=pad)
-            self.conv2 = nn.Conv1d(hidden_size, hidden_size, kernel_size, padding=pad)
+            self.conv1 = nn.Conv1d(n_features, hidden_size, kernel_size, padding=pad,
+                                   bias=bias)
+            self.conv2 = nn.Conv1d(hidden_size, hidden_size, kernel_size, padding=pad,
+                                   bias=bias)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Conv1d(hidden_size, n_outputs, 1, bias=False)
 
-    def forward(self, x, similarity=None):
-        """``x`` (batch, T, D) -> CAS (batch, T, n_outputs)."""
+    def forward(self, x, similarity=None, return_hidden=False):
+        """``x`` (batch, T, D) -> CAS (batch, T, n_outputs).
+
+        With ``return_hidden`` also the first convolution's activations (batch, T,
+        hidden_size), after the LeakyReLU (BackTAL's ``feature1``).
+        """
         if self.attention:
-            h = F.leaky_relu(self.conv1(x, similarity=similarity))
-            h = F.leaky_relu(self.conv2(h, similarity=similarity))
+            h1 = F.leaky_relu(self.conv1(x, similarity=similarity))
+            h = F.leaky_relu(self.conv2(h1, similarity=similarity))
             h = self.dropout(h).transpose(1, 2)
         else:
-            h = F.leaky_relu(self.conv1(x.transpose(1, 2)))
-            h = self.dropout(F.leaky_relu(self.conv2(h)))
-        return self.classifier(h).transpose(1, 2)
+            h1 = F.leaky_relu(self.conv1(x.transpose(1, 2)))
+            h = self.dropout(F.leaky_relu(self.conv2(h1)))
+            h1 = h1.transpose(1, 2)
+        cas = self.classifier(h).transpose(1, 2)
+        return (cas, h1) if return_hidden else cas
 
 
 class EmbeddingModule(nn.Module):
