@@ -37,10 +37,10 @@ def _background_gradients(strategy, mask=None, score_pooling="logits"):
     cas = torch.randn(2, 5, 4, generator=gen, dtype=torch.float64)
     attention = torch.sigmoid(torch.randn(2, 5, generator=gen, dtype=torch.float64))
     attention.requires_grad_(True)
-    scores = snippet_scores(cas, score_pooling)
-    z = background_pool(scores, attention, mask, strategy)
+    scores = snippet_scores(cas, score_pooling=score_pooling)
+    z = background_pool(scores, attention, mask, background_strategy=strategy)
     z.retain_grad()
-    background_loss(video_log_probabilities(z, score_pooling)).backward()
+    background_loss(video_log_probabilities(z, score_pooling=score_pooling)).backward()
     return scores, attention.detach(), z.detach(), z.grad, attention.grad
 
 
@@ -112,8 +112,9 @@ def test_with_pooled_probabilities_bges_is_exactly_the_gradient_swap():
         gen = torch.Generator().manual_seed(2)
         cas = torch.randn(2, 6, 3, generator=gen, dtype=torch.float64, requires_grad=True)
         att = torch.rand(2, 6, generator=gen, dtype=torch.float64, requires_grad=True)
-        z = background_pool(snippet_scores(cas, "probabilities"), att, None, strategy)
-        loss = background_loss(video_log_probabilities(z, "probabilities"))
+        z = background_pool(snippet_scores(cas, score_pooling="probabilities"), att, None,
+                            background_strategy=strategy)
+        loss = background_loss(video_log_probabilities(z, score_pooling="probabilities"))
         loss.backward()
         grads.append((cas.grad, att.grad))
         losses.append(loss.item())
@@ -130,7 +131,7 @@ def test_exact_bges_equals_a_detached_normaliser_including_the_cas_gradient():
     att = torch.rand(2, 6, generator=gen, dtype=torch.float64, requires_grad=True)
     mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
     w = torch.randn(2, 3, generator=gen, dtype=torch.float64)
-    (background_pool(cas, att, mask, "bges_exact") * w).sum().backward()
+    (background_pool(cas, att, mask, background_strategy="bges_exact") * w).sum().backward()
     got = cas.grad.clone(), att.grad.clone()
     cas.grad, att.grad = None, None
     weights = (1 - att) * mask
@@ -143,18 +144,20 @@ def test_exact_bges_equals_a_detached_normaliser_including_the_cas_gradient():
 def test_bvl_strategies_pool_like_their_base_strategy():
     cas = torch.randn(1, 4, 3)
     att = torch.rand(1, 4)
-    assert torch.equal(background_pool(cas, att, None, "bvl"),
-                       background_pool(cas, att, None, "none"))
-    assert torch.equal(background_pool(cas, att, None, "bvl+bges"),
-                       background_pool(cas, att, None, "bges"))
+    def pool(strategy):
+        return background_pool(cas, att, None, background_strategy=strategy)
+
+    assert torch.equal(pool("bvl"), pool("none"))
+    assert torch.equal(pool("bvl+bges"), pool("bges"))
+    assert torch.equal(pool("bges_shrink"), pool("bges"))
     with pytest.raises(ValueError, match="background_strategy"):
-        background_pool(cas, att, None, "gan")
+        pool("gan")
 
 
 # ------------------------------------------------------------ chunk sampling
 def test_chunk_sampling_keeps_the_length_and_reads_one_snippet_per_chunk():
     g = torch.Generator().manual_seed(0)
-    idx = chunk_sample_indices(10, 4, batch_size=3, generator=g)
+    idx = chunk_sample_indices(10, interval=4, batch_size=3, generator=g)
     assert idx.shape == (3, 10)
     for start in range(0, 10, 4):
         chunk = idx[:, start : start + 4]
@@ -163,26 +166,26 @@ def test_chunk_sampling_keeps_the_length_and_reads_one_snippet_per_chunk():
 
 
 def test_chunk_sampling_is_deterministic_under_a_seed():
-    a = chunk_sample_indices(40, 4, batch_size=2, generator=torch.Generator().manual_seed(3))
-    b = chunk_sample_indices(40, 4, batch_size=2, generator=torch.Generator().manual_seed(3))
-    c = chunk_sample_indices(40, 4, batch_size=2, generator=torch.Generator().manual_seed(4))
+    a = chunk_sample_indices(40, interval=4, batch_size=2, generator=torch.Generator().manual_seed(3))
+    b = chunk_sample_indices(40, interval=4, batch_size=2, generator=torch.Generator().manual_seed(3))
+    c = chunk_sample_indices(40, interval=4, batch_size=2, generator=torch.Generator().manual_seed(4))
     assert torch.equal(a, b) and not torch.equal(a, c)
     torch.manual_seed(5)
-    d = chunk_sample_indices(40, 4, batch_size=2)
+    d = chunk_sample_indices(40, interval=4, batch_size=2)
     torch.manual_seed(5)
-    assert torch.equal(d, chunk_sample_indices(40, 4, batch_size=2))
+    assert torch.equal(d, chunk_sample_indices(40, interval=4, batch_size=2))
 
 
 def test_chunk_sampling_reaches_every_snippet_of_a_chunk():
     g = torch.Generator().manual_seed(0)
-    idx = chunk_sample_indices(4, 4, batch_size=200, generator=g)
+    idx = chunk_sample_indices(4, interval=4, batch_size=200, generator=g)
     assert set(idx[:, 0].tolist()) == {0, 1, 2, 3}
 
 
 def test_chunk_sampling_stays_inside_each_videos_valid_length():
     g = torch.Generator().manual_seed(0)
     lengths = torch.tensor([10, 6, 1])
-    idx = chunk_sample_indices(10, 4, lengths=lengths, generator=g)
+    idx = chunk_sample_indices(10, interval=4, lengths=lengths, generator=g)
     for row, n in zip(idx, lengths.tolist()):
         assert torch.all(row < n)
     assert torch.all(idx[1, 4:6] >= 4)  # last partial chunk draws from {4, 5}
@@ -191,11 +194,11 @@ def test_chunk_sampling_stays_inside_each_videos_valid_length():
 def test_chunk_sample_gathers_the_rows_and_interval_one_is_identity():
     x = torch.arange(2 * 9 * 3, dtype=torch.float32).view(2, 9, 3)
     g = torch.Generator().manual_seed(0)
-    x_tcb, idx = chunk_sample(x, 3, generator=g)
+    x_tcb, idx = chunk_sample(x, interval=3, generator=g)
     assert x_tcb.shape == x.shape
     for b in range(2):
         assert torch.equal(x_tcb[b], x[b, idx[b]])
-    same, idx1 = chunk_sample(x, 1, generator=g)
+    same, idx1 = chunk_sample(x, interval=1, generator=g)
     assert torch.equal(same, x) and torch.equal(idx1[0], torch.arange(9))
 
 
@@ -204,7 +207,8 @@ def test_attention_pool_is_the_weighted_mean():
     cas = torch.tensor([[[1.0, 0.0], [5.0, 4.0], [100.0, 100.0]]])
     weights = torch.tensor([[1.0, 3.0, 7.0]])
     mask = torch.tensor([[True, True, False]])
-    assert torch.allclose(attention_pool(cas, weights, mask), torch.tensor([[4.0, 3.0]]))
+    got = attention_pool(cas, weights, mask, normalizer=None)
+    assert torch.allclose(got, torch.tensor([[4.0, 3.0]]))
     got = attention_pool(cas, weights, mask, normalizer=torch.tensor([8.0]))
     assert torch.allclose(got, torch.tensor([[2.0, 1.5]]))
 
@@ -226,12 +230,12 @@ def test_background_loss_is_minus_log_of_the_background_probability():
 def test_video_probabilities_from_pooled_logits_or_pooled_probabilities():
     logits = torch.log(torch.tensor([[2.0, 1.0, 1.0]]))
     expected = torch.log(torch.tensor([[0.5, 0.25, 0.25]]))
-    assert torch.allclose(video_log_probabilities(logits, "logits"), expected)
+    assert torch.allclose(video_log_probabilities(logits, score_pooling="logits"), expected)
     probabilities = torch.tensor([[0.5, 0.25, 0.25]])
-    assert torch.allclose(video_log_probabilities(probabilities, "probabilities"), expected)
+    assert torch.allclose(video_log_probabilities(probabilities, score_pooling="probabilities"), expected)
     cas = torch.log(torch.tensor([[[3.0, 1.0]]]))
-    assert torch.equal(snippet_scores(cas, "logits"), cas)
-    assert torch.allclose(snippet_scores(cas, "probabilities"), torch.tensor([[[0.75, 0.25]]]))
+    assert torch.equal(snippet_scores(cas, score_pooling="logits"), cas)
+    assert torch.allclose(snippet_scores(cas, score_pooling="probabilities"), torch.tensor([[[0.75, 0.25]]]))
 
 
 def test_snippet_background_loss_classifies_every_valid_snippet_as_background():
@@ -245,25 +249,25 @@ def test_snippet_background_loss_classifies_every_valid_snippet_as_background():
 
 def test_gaussian_smooth_renormalises_at_the_ends():
     values = torch.tensor([[0.0, 1.0, 0.0]], dtype=torch.float64)
-    out = gaussian_smooth(values, 1.0)
+    out = gaussian_smooth(values, smoothing_sigma=1.0)
     w1, w2 = math.exp(-0.5), math.exp(-2.0)
     assert out[0, 1].item() == pytest.approx(1 / (1 + 2 * w1))
     assert out[0, 0].item() == pytest.approx(w1 / (1 + w1 + w2))
     const = torch.full((2, 7), 0.3, dtype=torch.float64)
     mask = torch.tensor([[True] * 7, [True] * 3 + [False] * 4])
-    assert torch.allclose(gaussian_smooth(const, 2.0, mask)[mask], const[mask])
-    assert torch.equal(gaussian_smooth(values, 0.0), values)
+    assert torch.allclose(gaussian_smooth(const, mask, smoothing_sigma=2.0)[mask], const[mask])
+    assert torch.equal(gaussian_smooth(values, smoothing_sigma=0.0), values)
 
 
 def test_attention_consistency_loss_is_the_mean_absolute_difference():
     a = torch.tensor([[0.2, 0.8]])
     b = torch.tensor([[0.5, 0.5]])
-    assert attention_consistency_loss(a, b, sigma=0).item() == pytest.approx(0.3)
+    assert attention_consistency_loss(a, b, smoothing_sigma=0).item() == pytest.approx(0.3)
     # smoothing a constant changes nothing
     c, d = torch.full((1, 6), 0.9), torch.full((1, 6), 0.4)
-    assert attention_consistency_loss(c, d, sigma=1.0).item() == pytest.approx(0.5)
+    assert attention_consistency_loss(c, d, smoothing_sigma=1.0).item() == pytest.approx(0.5)
     mask = torch.tensor([[True, False]])
-    assert attention_consistency_loss(a, b, 0, mask).item() == pytest.approx(0.3)
+    assert attention_consistency_loss(a, b, mask, smoothing_sigma=0).item() == pytest.approx(0.3)
 
 
 def test_snippet_kl_loss_matches_hand_computation():
@@ -277,7 +281,7 @@ def test_snippet_kl_loss_matches_hand_computation():
 # ------------------------------------------------------------ network and criterion
 def test_module_runs_the_continuity_branch_only_in_training():
     torch.manual_seed(0)
-    module = TENModule(3, 5, n_classes=2, hidden_size=4, dropout=0.0, interval=2)
+    module = TEN(hidden_size=4, dropout=0.0, interval=2, n_rgb_features=3)._build_module(8, 2)
     x = torch.randn(2, 7, 8)
     out = module(x)
     assert out["cas"].shape == (2, 7, 3) and out["attention"].shape == (2, 7)
@@ -291,7 +295,8 @@ def test_module_runs_the_continuity_branch_only_in_training():
 
 def test_module_splits_the_streams_and_fuses_with_the_rgb_weight():
     torch.manual_seed(0)
-    module = TENModule(3, 5, n_classes=2, hidden_size=4, dropout=0.0, rgb_weight=1.0).eval()
+    module = TEN(hidden_size=4, dropout=0.0, rgb_weight=1.0, n_rgb_features=3)
+    module = module._build_module(8, 2).eval()
     x = torch.randn(1, 6, 8)
     y = x.clone()
     y[..., 3:] = torch.randn(1, 6, 5)  # other flow features
@@ -306,15 +311,16 @@ def test_module_splits_the_streams_and_fuses_with_the_rgb_weight():
 
 def test_criterion_returns_every_term_and_zeros_what_is_switched_off():
     torch.manual_seed(0)
-    module = TENModule(2, 2, n_classes=2, hidden_size=4, dropout=0.0)
+    module = TEN(hidden_size=4, dropout=0.0)._build_module(4, 2)
     x = torch.randn(2, 8, 4)
     targets = {"labels": torch.tensor([[1.0, 0.0], [0.0, 1.0]]),
                "mask": torch.ones(2, 8, dtype=torch.bool)}
     names = {"loss", *TEN._loss_names}
-    terms = TENLoss("bges")(module(x), targets)
+    terms = TEN(background_strategy="bges")._build_criterion(2)(module(x), targets)
     assert set(terms) == names
     assert terms["loss_bvl"].item() == 0 and terms["loss_att"].item() > 0
-    terms = TENLoss("bvl", alpha_bg=0.0, lambda_bvl=0.5)(module.eval()(x), targets)
+    criterion = TEN(background_strategy="bvl", alpha_bg=0.0, lambda_bvl=0.5)._build_criterion(2)
+    terms = criterion(module.eval()(x), targets)
     assert terms["loss_kl"].item() == 0 and terms["loss_bvl"].item() > 0
     assert terms["loss"].item() == pytest.approx(
         terms["loss_fg"].item() + 0.5 * terms["loss_bvl"].item(), rel=1e-6

@@ -24,15 +24,17 @@ from skorch.callbacks import LRScheduler
 from torch import nn
 
 from ..base import BaseLocalizer, fill_doc
+from ..nn import valid_mask_or_none, zero_loss
 from ._ten_functional import (
     BACKGROUND_STRATEGIES,
+    FOREGROUND_NORMALIZERS,
     SCORE_POOLINGS,
     attention_consistency_loss,
-    attention_pool,
     background_loss,
     background_pool,
     chunk_sample,
     foreground_loss,
+    foreground_pool,
     snippet_background_loss,
     snippet_kl_loss,
     snippet_scores,
@@ -67,27 +69,33 @@ class TENModule(nn.Module):
 
     In training (and with ``tcb=True``) the batch is run twice through the same
     weights: as it is (base branch) and chunk-resampled (temporal continuity branch).
-    At inference only the base branch runs.
+    At inference only the base branch runs. Every argument is the :class:`TEN`
+    parameter of the same name (``n_rgb_features`` resolved to a number).
 
     Parameters
     ----------
     n_rgb_features, n_flow_features, n_classes, hidden_size : int
     dropout : float
-    rgb_weight : float, default=0.5
+    rgb_weight : float
         Late fusion: ``S = w S_rgb + (1 - w) S_flow``, same for ``A``.
-    interval : int, default=4
-    tcb : bool, default=True
-    score_pooling : {'probabilities', 'logits'}, default='probabilities'
+    interval : int
+    tcb : bool
+    score_pooling : {'logits', 'probabilities'}
         What the attention pooling averages (see
         :func:`~sktal.localizers._ten_functional.snippet_scores`).
+    foreground_normalizer : {'auto', 'attention', 'length'}
+    background_strategy : str
+        Only to resolve ``foreground_normalizer='auto'``.
     """
 
-    def __init__(self, n_rgb_features, n_flow_features, n_classes, hidden_size,
-                 dropout, rgb_weight=0.5, interval=4, tcb=True,
-                 score_pooling="probabilities"):
+    def __init__(self, *, n_rgb_features, n_flow_features, n_classes, hidden_size,
+                 dropout, rgb_weight, interval, tcb, score_pooling,
+                 foreground_normalizer, background_strategy):
         super().__init__()
         self.n_rgb_features = n_rgb_features
         self.score_pooling = score_pooling
+        self.foreground_normalizer = foreground_normalizer
+        self.background_strategy = background_strategy
         self.rgb_weight = rgb_weight
         self.interval = interval
         self.tcb = tcb
@@ -107,7 +115,7 @@ class TENModule(nn.Module):
         batch = x.shape[0]
         with_tcb = self.training and self.tcb
         if with_tcb:
-            x_tcb, _ = chunk_sample(x, self.interval, mask=mask)
+            x_tcb, _ = chunk_sample(x, interval=self.interval, mask=mask)
             x = torch.cat([x, x_tcb])
         cas, attention = self._fused(x)
         if mask is not None:
@@ -116,11 +124,14 @@ class TENModule(nn.Module):
         if with_tcb:
             outputs["cas_tcb"] = cas[batch:]
             outputs["attention_tcb"] = attention[batch:]
-        pooled = attention_pool(
-            snippet_scores(outputs["cas"], self.score_pooling), outputs["attention"], mask
+        pooled = foreground_pool(
+            snippet_scores(outputs["cas"], score_pooling=self.score_pooling),
+            outputs["attention"], valid_mask_or_none(mask),
+            foreground_normalizer=self.foreground_normalizer,
+            background_strategy=self.background_strategy,
         )
         outputs["video_log_probabilities"] = video_log_probabilities(
-            pooled, self.score_pooling
+            pooled, score_pooling=self.score_pooling
         )
         return outputs
 
@@ -131,12 +142,14 @@ class TENLoss(nn.Module):
     Eq. 8 with the background strategy of Sec. 3.2 (see
     :func:`~sktal.localizers._ten_functional.background_pool`); ``L_bvl`` (Eq. 10) is
     added only for ``'bvl'`` and ``'bvl+bges'``. Terms that are switched off are
-    returned as 0.
+    returned as 0. Every argument is the :class:`TEN` parameter of the same name.
     """
 
-    def __init__(self, background_strategy="bges", alpha_bg=0.1, lambda_att=0.5,
-                 lambda_kl=0.1, lambda_bvl=0.1, smoothing_sigma=1.0,
-                 score_pooling="probabilities"):
+    #: the loss terms ``forward`` returns besides their weighted sum ``loss``
+    term_names = ("loss_fg", "loss_bg", "loss_bvl", "loss_att", "loss_kl")
+
+    def __init__(self, *, background_strategy, alpha_bg, lambda_att, lambda_kl,
+                 lambda_bvl, smoothing_sigma, score_pooling):
         super().__init__()
         self.score_pooling = score_pooling
         self.background_strategy = background_strategy
@@ -147,21 +160,19 @@ class TENLoss(nn.Module):
         self.smoothing_sigma = smoothing_sigma
 
     def forward(self, outputs, targets):
-        mask = targets.get("mask")
-        if mask is not None and bool(mask.all()):
-            mask = None
+        mask = valid_mask_or_none(targets.get("mask"))
         cas, attention = outputs["cas"], outputs["attention"]
-        zero = cas.sum() * 0.0
+        zero = zero_loss(cas)
         pooled_bg = background_pool(
-            snippet_scores(cas, self.score_pooling), attention, mask,
-            self.background_strategy,
+            snippet_scores(cas, score_pooling=self.score_pooling), attention, mask,
+            background_strategy=self.background_strategy,
         )
         terms = {
             "loss_fg": foreground_loss(
                 outputs["video_log_probabilities"], targets["labels"]
             ),
             "loss_bg": background_loss(
-                video_log_probabilities(pooled_bg, self.score_pooling)
+                video_log_probabilities(pooled_bg, score_pooling=self.score_pooling)
             ),
             "loss_bvl": zero,
             "loss_att": zero,
@@ -171,7 +182,8 @@ class TENLoss(nn.Module):
             terms["loss_bvl"] = snippet_background_loss(cas, mask)
         if "cas_tcb" in outputs:
             terms["loss_att"] = attention_consistency_loss(
-                attention, outputs["attention_tcb"], self.smoothing_sigma, mask
+                attention, outputs["attention_tcb"], mask,
+                smoothing_sigma=self.smoothing_sigma,
             )
             terms["loss_kl"] = snippet_kl_loss(cas, outputs["cas_tcb"], mask)
         terms["loss"] = (
@@ -306,7 +318,7 @@ default='bges'
     #: what ``fit`` learns from besides video labels (``None``: video labels only)
     supervision = None
 
-    _loss_names = ("loss_fg", "loss_bg", "loss_bvl", "loss_att", "loss_kl")
+    _loss_names = TENLoss.term_names
 
     _parameter_constraints = {
         "background_strategy": dict(kind=None, options=BACKGROUND_STRATEGIES),
@@ -321,13 +333,14 @@ default='bges'
         "rgb_weight": dict(kind=numbers.Real, low=0, high=1),
         "cas_weight": dict(kind=numbers.Real, low=0, high=1),
         "score_pooling": dict(kind=None, options=SCORE_POOLINGS),
+        "foreground_normalizer": dict(kind=None, options=FOREGROUND_NORMALIZERS),
         "lr_decay": dict(kind=numbers.Real, low=0, high=1, include_low=False),
     }
 
     def __init__(self, *, background_strategy="bges", tcb=True, alpha_bg=0.1,
                  lambda_att=0.5, lambda_kl=0.1, lambda_bvl=0.1, interval=4,
                  smoothing_sigma=1.0, n_rgb_features=None, rgb_weight=0.5,
-                 cas_weight=0.5, score_pooling="probabilities",
+                 cas_weight=0.5, score_pooling="logits", foreground_normalizer="auto",
                  localization_thresholds=None, lr_decay=0.1, n_segments=750,
                  resampling="perturb",
                  hidden_size=2048, dropout=0.7, lr=1e-3, weight_decay=1e-3,
@@ -347,6 +360,7 @@ default='bges'
         self.rgb_weight = rgb_weight
         self.cas_weight = cas_weight
         self.score_pooling = score_pooling
+        self.foreground_normalizer = foreground_normalizer
         self.localization_thresholds = localization_thresholds
         self.lr_decay = lr_decay
         self.n_segments = n_segments
@@ -393,16 +407,18 @@ default='bges'
     def _build_module(self, n_features, n_classes):
         n_rgb, n_flow = self._split(n_features)
         return TENModule(
-            n_rgb, n_flow, n_classes, self.hidden_size, self.dropout,
-            rgb_weight=self.rgb_weight, interval=self.interval, tcb=self.tcb,
-            score_pooling=self.score_pooling,
+            n_rgb_features=n_rgb, n_flow_features=n_flow, n_classes=n_classes,
+            **{k: getattr(self, k) for k in (
+                "hidden_size", "dropout", "rgb_weight", "interval", "tcb",
+                "score_pooling", "foreground_normalizer", "background_strategy",
+            )},
         )
 
     def _build_criterion(self, n_classes):
-        return TENLoss(
-            self.background_strategy, self.alpha_bg, self.lambda_att, self.lambda_kl,
-            self.lambda_bvl, self.smoothing_sigma, self.score_pooling,
-        )
+        return TENLoss(**{k: getattr(self, k) for k in (
+            "background_strategy", "alpha_bg", "lambda_att", "lambda_kl",
+            "lambda_bvl", "smoothing_sigma", "score_pooling",
+        )})
 
     def _extra_callbacks(self):
         if self.lr_decay == 1 or self.max_epochs < 2:
