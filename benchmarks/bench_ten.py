@@ -92,8 +92,10 @@ def _models(budget, all_rows):
             ("TEN+BGES exact", TEN(background_strategy="bges_exact", **budget)),
             ("TEN+BGES (fg / sum A)",
              TEN(background_strategy="bges", foreground_normalizer="attention", **budget)),
-            ("TEN (probability pooling)",
-             TEN(background_strategy="none", score_pooling="probabilities", **budget)),
+            ("TEN (logit pooling)",
+             TEN(background_strategy="none", score_pooling="logits", **budget)),
+            ("TEN+BGES (logit pooling)",
+             TEN(background_strategy="bges", score_pooling="logits", **budget)),
         ]
     return rows
 

@@ -16,7 +16,9 @@ from sktal.localizers._ten_functional import (
     chunk_sample,
     chunk_sample_indices,
     foreground_loss,
+    foreground_pool,
     gaussian_smooth,
+    resolved_foreground_normalizer,
     snippet_background_loss,
     snippet_kl_loss,
     snippet_scores,
@@ -391,3 +393,116 @@ def test_parameters_follow_the_paper_and_skip_top_k():
     assert (params["alpha_bg"], params["lambda_att"], params["lambda_kl"]) == (0.1, 0.5, 0.1)
     assert (params["interval"], params["lr"], params["weight_decay"]) == (4, 1e-3, 1e-3)
     assert (params["class_threshold"], params["nms_threshold"]) == (0.1, 0.5)
+
+
+# ------------------------------------------------------------ foreground normaliser
+def _foreground_gradient(normalizer, score_pooling="logits"):
+    gen = torch.Generator().manual_seed(3)
+    cas = torch.randn(2, 5, 3, generator=gen, dtype=torch.float64)
+    attention = torch.sigmoid(torch.randn(2, 5, generator=gen, dtype=torch.float64))
+    attention.requires_grad_(True)
+    labels = torch.tensor([[1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    scores = snippet_scores(cas, score_pooling=score_pooling)
+    z = foreground_pool(scores, attention, foreground_normalizer=normalizer,
+                        background_strategy="none")
+    log_p = video_log_probabilities(z, score_pooling=score_pooling)
+    foreground_loss(log_p, labels).backward()
+    return cas, attention.detach(), log_p.detach().exp(), labels, attention.grad
+
+
+def test_foreground_pooling_by_length_matches_the_hand_gradient():
+    # z = sum_t A_t S_t / T, p = softmax(z): dL_fg/dA_t = -(y' - p) . S_t / T / B
+    cas, a, p, labels, grad = _foreground_gradient("length")
+    target = torch.cat([labels / labels.sum(1, keepdim=True), torch.zeros(2, 1)], 1)
+    expected = -_g_dot(target - p, cas) / cas.shape[1] / cas.shape[0]
+    torch.testing.assert_close(grad, expected, atol=1e-10, rtol=0)
+
+
+def test_only_the_length_normaliser_lets_the_foreground_loss_resist_a_uniform_shrink():
+    # d/da L_fg(a A) at a = 1 is sum_t A_t dL/dA_t: 0 when N_fg = sum A (scale
+    # invariant, nothing opposes BGES' uniform push), not 0 when N_fg = T
+    for pooling in ("logits", "probabilities"):
+        _, a, _, _, grad = _foreground_gradient("attention", pooling)
+        assert abs((a * grad).sum().item()) < 1e-10
+        _, a, _, _, grad = _foreground_gradient("length", pooling)
+        assert abs((a * grad).sum().item()) > 1e-3
+
+
+def test_auto_foreground_normaliser_is_the_length_under_bges_only():
+    x = torch.randn(1, 6, 4)
+    for strategy, expected in [("bges", "length"), ("bges_exact", "length"),
+                               ("bvl+bges", "length"), ("none", "attention"),
+                               ("grl", "attention"), ("bvl", "attention"),
+                               ("bges_shrink", "attention")]:
+        assert resolved_foreground_normalizer(
+            foreground_normalizer="auto", background_strategy=strategy) == expected
+        module = TEN(background_strategy=strategy, hidden_size=4, dropout=0.0,
+                     score_pooling="logits")
+        module = module._build_module(4, 2).eval()
+        out = module(x)
+        scale = 6 if expected == "length" else out["attention"].sum().item()
+        z = (out["attention"][..., None] * out["cas"]).sum(1) / scale
+        torch.testing.assert_close(out["video_log_probabilities"], torch.log_softmax(z, -1))
+    with pytest.raises(ValueError, match="foreground_normalizer"):
+        resolved_foreground_normalizer(foreground_normalizer="x", background_strategy="bges")
+
+
+def test_inner_pieces_take_keyword_only_arguments_without_defaults():
+    import inspect
+
+    for cls in (TENModule, TENLoss):
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        assert params and all(p.kind is p.KEYWORD_ONLY for p in params), cls
+        assert all(p.default is p.empty for p in params), cls
+        est_params = TEN().get_params()
+        assert {p.name for p in params} - set(est_params) <= {"n_flow_features"}, cls
+    assert TEN._loss_names == TENLoss.term_names
+
+
+def test_doctests_of_the_ten_modules_run():
+    import doctest
+
+    from sktal.localizers import _ten, _ten_functional
+
+    for module in (_ten, _ten_functional):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_paper_tables_are_valid_parameter_settings():
+    for table in TEN._paper_tables.values():
+        for label, params, published in table["rows"]:
+            assert set(params) <= set(TEN().get_params()), label
+            assert params["background_strategy"] in BACKGROUND_STRATEGIES
+            assert published is None or 0 < published < 100
+    rows = TEN._paper_tables["Table 3"]["rows"]
+    assert [r[2] for r in rows] == [31.2, 34.5, 34.7, 37.8]
+
+
+def _attention_contrast(est, data):
+    module = est.net_.module_.eval()
+    inside, outside = [], []
+    with torch.no_grad():
+        for x, segs in zip(data.X, data.segments):
+            att = module(torch.as_tensor(x, dtype=torch.float32)[None])["attention"][0]
+            centre = np.arange(len(x)) + 0.5
+            gt = np.zeros(len(x), bool)
+            for start, end, _ in np.asarray(segs).reshape(-1, 3):
+                gt |= (centre >= start) & (centre <= end)
+            inside.append(att.numpy()[gt])
+            outside.append(att.numpy()[~gt])
+    return np.concatenate(inside).mean(), np.concatenate(outside).mean()
+
+
+def test_bges_does_not_collapse_the_attention_on_a_small_fit():
+    from sktal.datasets import make_temporal_actions
+
+    data = make_temporal_actions(n_videos=24, n_classes=3, n_features=16,
+                                 random_state=0)
+    common = dict(tcb=False, n_segments=48, hidden_size=16, dropout=0.2, max_epochs=12,
+                  batch_size=8, random_state=0, lr_decay=1.0)
+    bl = TEN(background_strategy="none", **common).fit(data.X, data.y)
+    bges = TEN(background_strategy="bges", **common).fit(data.X, data.y)
+    (bl_in, bl_out), (in_, out) = _attention_contrast(bl, data), _attention_contrast(bges, data)
+    assert in_ - out > (bl_in - bl_out) - 0.05
+    assert in_ > 0.5 * bl_in  # no uniform collapse of A

@@ -10,8 +10,9 @@ reconstruction (``docs/methods/ten.rst`` says exactly which parts are reconstruc
   (softmax probabilities by default, or logits) for the foreground (weights ``A``)
   and the background (weights ``1 - A``); cross-entropy against ``[y, 0]`` and
   against "background".
-* BGES (Eq. 11-13): the background pooling's normaliser ``sum(1 - A)`` becomes ``T``;
-  the other strategies of the paper's comparison (GRL, BVL) are options.
+* BGES (Eq. 11-13): the background pooling's normaliser ``sum(1 - A)`` becomes ``T``
+  (and the foreground's ``sum(A)`` too, so ``L_fg`` resists the uniform push); the
+  other strategies of the paper's comparison (GRL, BVL) are options.
 * TEN (Eq. 6-7): a temporal continuity branch on a chunk-resampled copy of the video,
   tied to the base branch by ``L_att`` (smoothed attentions) and ``L_kl`` (snippet CAS).
 """
@@ -232,15 +233,19 @@ class TEN(BaseLocalizer):
 
     Parameters
     ----------
-    background_strategy : {'bges', 'bges_exact', 'bvl', 'bvl+bges', 'grl', 'none'}, \
-default='bges'
+    background_strategy : {'bges', 'bges_exact', 'bges_shrink', 'bvl', 'bvl+bges', \
+'grl', 'none'}, default='bges'
         How ``L_bg`` acts on the attention (Sec. 3.2, Tables 3-4). ``'none'``: plain
         Eq. 4, background normaliser ``sum_t (1 - A_t)``. ``'bges'``: BGES as the paper
-        implements it, normaliser ``T`` (Eq. 13). ``'bges_exact'``: the plain forward
-        pass, backward changed from ``-g.(s_t - z)/N`` to ``-g.s_t/N`` (Eq. 12;
-        identical to ``'bges'`` with ``score_pooling='probabilities'``). ``'grl'``: the
-        gradient of ``L_bg`` to ``A`` reversed. ``'bvl'``: plain Eq. 4 plus ``L_bvl``
-        (Eq. 10, every snippet classified as background); ``'bvl+bges'``: both.
+        implements it, background normaliser ``T`` (Eq. 13) and, with
+        ``foreground_normalizer='auto'``, foreground normaliser ``T`` too.
+        ``'bges_exact'``: the plain forward pass, backward changed from
+        ``-g.(s_t - z)/N`` to ``-g.s_t/N`` (Eq. 12). ``'bges_shrink'``: the team's
+        first reconstruction (background normaliser ``T``, foreground ``sum_t A_t``:
+        a uniform shrink of ``A`` that nothing resists; kept for the ablation).
+        ``'grl'``: the gradient of ``L_bg`` to ``A`` reversed. ``'bvl'``: plain Eq. 4
+        plus ``L_bvl`` (Eq. 10, every snippet classified as background);
+        ``'bvl+bges'``: both.
     tcb : bool, default=True
         Train with the temporal continuity branch (TEN). ``False`` is the base branch
         alone ("BL" in Table 3).
@@ -270,6 +275,10 @@ default='bges'
         What Eq. 4 pools over time: the snippets' softmax probabilities (video
         probability = the weighted mean) or their logits (video probability =
         softmax of the weighted mean). See the Notes.
+    foreground_normalizer : {'auto', 'attention', 'length'}, default='auto'
+        ``N_fg`` of Eq. 4: ``sum_t A_t`` (``'attention'``) or the number of snippets
+        ``T`` (``'length'``). ``'auto'``: ``T`` under the BGES strategies, as the
+        Eq. 13 sentence says, ``sum_t A_t`` otherwise. See the Notes.
     localization_thresholds : array-like of float or None, default=None
         Thresholds applied to the min-max normalised localization score to cut
         proposals; ``None`` means 0.1, 0.2, ..., 0.9.
@@ -293,13 +302,23 @@ default='bges'
     stated in the paper: ``hidden_size``, dropout, ``max_epochs``, batch size,
     resampling, ``cas_weight``, ``lambda_bvl`` and the proposal thresholds.
 
-    ``score_pooling='probabilities'`` is our reading of Eq. 11-13: with pooled
-    probabilities the gradient of ``L_bg`` to ``A_t`` is proportional to the
-    difference of the snippet's and the video's *background probability*
-    ``(s_t - s̄)``, ``s̄ > 0`` as the paper states, and the normaliser ``T`` changes
-    ``L_bg`` only by the constant ``log T``, so it makes the gradient exactly
-    ``s_t`` ("solely revise the normalized factor"). With pooled logits neither
-    holds, and BGES can push attention *up* (``'logits'`` keeps that variant).
+    BGES, re-derived from Sec. 3.2 (reconstructed; the equations are lost). Eq. 11:
+    the gradient of ``L_bg`` to the attention of snippet ``t`` is ``R_t (s_t - p)``,
+    ``s_t`` the snippet's and ``p > 0`` the video's background score, ``R_t > 0``
+    the remaining factors (``1/N_bg`` among them): a snippet more background-like
+    than its video has its attention lowered, the others raised. Eq. 12: BGES turns
+    ``s_t - p`` into ``s_t``, adding the same push ``R_t p`` towards background on
+    every snippet. Eq. 13: the paper approximates this by the background normaliser
+    ``T`` and says the other normaliser "is also set as T"; we read it as the
+    foreground one. This matters: with ``N_fg = sum_t A_t`` the foreground pooling
+    is invariant to a uniform scaling of ``A``, so ``L_fg`` has no gradient along
+    BGES' push and ``A`` shrinks everywhere (``'bges_shrink'``, the first
+    reconstruction: measured attention inside/outside actions 0.27/0.23 against
+    the baseline's 0.94/0.86). With ``N_fg = T`` a smaller ``A`` lowers the pooled
+    foreground score, so ``L_fg`` must overcome the push on action snippets: the
+    adversary the paper describes. ``p > 0`` holds for pooled *probabilities*
+    (the default ``score_pooling``); with pooled logits ``p`` is a logit of either
+    sign and BGES can push attention *up* (measured: it saturates ``A`` near 1).
     ``'grl'`` reverses only the attention's gradient: the paper's analysis of GRL
     is about ``A``. Inference uses the base branch.
 
@@ -365,7 +384,7 @@ default='bges'
     def __init__(self, *, background_strategy="bges", tcb=True, alpha_bg=0.1,
                  lambda_att=0.5, lambda_kl=0.1, lambda_bvl=0.1, interval=4,
                  smoothing_sigma=1.0, n_rgb_features=None, rgb_weight=0.5,
-                 cas_weight=0.5, score_pooling="logits", foreground_normalizer="auto",
+                 cas_weight=0.5, score_pooling="probabilities", foreground_normalizer="auto",
                  localization_thresholds=None, lr_decay=0.1, n_segments=750,
                  resampling="perturb",
                  hidden_size=2048, dropout=0.7, lr=1e-3, weight_decay=1e-3,
