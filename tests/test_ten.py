@@ -495,14 +495,20 @@ def _attention_contrast(est, data):
 
 
 def test_bges_does_not_collapse_the_attention_on_a_small_fit():
+    # measured (attention inside / outside GT): BL .83/.73, BGES .96/.89,
+    # the first reconstruction ('bges_shrink') .34/.33: the uniform shrink
     from sktal.datasets import make_temporal_actions
 
     data = make_temporal_actions(n_videos=24, n_classes=3, n_features=16,
                                  random_state=0)
-    common = dict(tcb=False, n_segments=48, hidden_size=16, dropout=0.2, max_epochs=12,
-                  batch_size=8, random_state=0, lr_decay=1.0)
-    bl = TEN(background_strategy="none", **common).fit(data.X, data.y)
-    bges = TEN(background_strategy="bges", **common).fit(data.X, data.y)
-    (bl_in, bl_out), (in_, out) = _attention_contrast(bl, data), _attention_contrast(bges, data)
+    common = dict(tcb=False, n_segments=48, hidden_size=16, dropout=0.2, max_epochs=25,
+                  batch_size=8, random_state=0, lr_decay=1.0, lr=3e-3)
+
+    def contrast(strategy):
+        est = TEN(background_strategy=strategy, **common).fit(data.X, data.y)
+        return _attention_contrast(est, data)
+
+    (bl_in, bl_out), (in_, out), (shrunk, _) = map(contrast, ("none", "bges", "bges_shrink"))
     assert in_ - out > (bl_in - bl_out) - 0.05
-    assert in_ > 0.5 * bl_in  # no uniform collapse of A
+    assert in_ > bl_in - 0.15  # no uniform collapse of A
+    assert shrunk < bl_in - 0.3  # the collapse this guards against
