@@ -8,22 +8,25 @@ Training uses video-level labels only. Every model gets the same budget (epochs,
 learning rate, batch size, widths, snippets per video) and is scored by detection
 mAP@0.1:0.7 on held-out videos of the same dataset, reported as mean ± std over seeds.
 
+Every TEN row logs the mean attention inside / outside the ground truth of the
+training videos after every epoch (``AttentionContrast``), so a collapse of the
+attention is visible; the table ends with the paper's rows (``TEN._paper_tables``).
+
 Rows (Table 3):
 
-* ``BaSNet``: :class:`sktal.BaSNet` with its own post-processing;
-  ``BaSNet (TEN thresholds)``: the same fitted model, cut with TEN's thresholds
-  (``predict_cas`` + ``predict_proba`` + ``cas_to_detections``), for a fair reading;
 * ``BL``: ``TEN(tcb=False, background_strategy='none')``, the base branch;
 * ``BL+BGES``: ``TEN(tcb=False)``;
 * ``TEN``: ``TEN(background_strategy='none')``;
 * ``TEN+BGES``: ``TEN()``, the full method;
-* with ``--all`` also Table 4 (GRL, BVL, BVL+BGES) and the two BGES rows with the
-  team's first reconstruction (``score_pooling='logits'``).
+* ``BL+BGES (shrink, 1st recon.)``: the team's first reconstruction of BGES
+  (``background_strategy='bges_shrink'``), which collapses the attention;
+* with ``--all`` also BaS-Net (with its own and with TEN's thresholds), Table 4
+  (GRL, BVL, BVL+BGES), the exact BGES and the logit-pooling rows.
 
 Usage::
 
-    python benchmarks/bench_ten.py           # 3 seeds, ~7 min on one core
-    python benchmarks/bench_ten.py --all     # every row, ~15 min
+    python benchmarks/bench_ten.py           # 3 seeds, ~4 min on one busy core
+    python benchmarks/bench_ten.py --all     # every row
     python benchmarks/bench_ten.py --quick   # smoke test, seconds
 """
 import argparse
