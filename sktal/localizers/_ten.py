@@ -10,8 +10,9 @@ reconstruction (``docs/methods/ten.rst`` says exactly which parts are reconstruc
   (softmax probabilities by default, or logits) for the foreground (weights ``A``)
   and the background (weights ``1 - A``); cross-entropy against ``[y, 0]`` and
   against "background".
-* BGES (Eq. 11-13): the background pooling's normaliser ``sum(1 - A)`` becomes ``T``;
-  the other strategies of the paper's comparison (GRL, BVL) are options.
+* BGES (Eq. 11-13): the background pooling's normaliser ``sum(1 - A)`` becomes ``T``
+  (and the foreground's ``sum(A)`` too, so ``L_fg`` resists the uniform push); the
+  other strategies of the paper's comparison (GRL, BVL) are options.
 * TEN (Eq. 6-7): a temporal continuity branch on a chunk-resampled copy of the video,
   tied to the base branch by ``L_att`` (smoothed attentions) and ``L_kl`` (snippet CAS).
 """
@@ -24,15 +25,17 @@ from skorch.callbacks import LRScheduler
 from torch import nn
 
 from ..base import BaseLocalizer, fill_doc
+from ..nn import valid_mask_or_none, zero_loss
 from ._ten_functional import (
     BACKGROUND_STRATEGIES,
+    FOREGROUND_NORMALIZERS,
     SCORE_POOLINGS,
     attention_consistency_loss,
-    attention_pool,
     background_loss,
     background_pool,
     chunk_sample,
     foreground_loss,
+    foreground_pool,
     snippet_background_loss,
     snippet_kl_loss,
     snippet_scores,
@@ -67,27 +70,33 @@ class TENModule(nn.Module):
 
     In training (and with ``tcb=True``) the batch is run twice through the same
     weights: as it is (base branch) and chunk-resampled (temporal continuity branch).
-    At inference only the base branch runs.
+    At inference only the base branch runs. Every argument is the :class:`TEN`
+    parameter of the same name (``n_rgb_features`` resolved to a number).
 
     Parameters
     ----------
     n_rgb_features, n_flow_features, n_classes, hidden_size : int
     dropout : float
-    rgb_weight : float, default=0.5
+    rgb_weight : float
         Late fusion: ``S = w S_rgb + (1 - w) S_flow``, same for ``A``.
-    interval : int, default=4
-    tcb : bool, default=True
-    score_pooling : {'probabilities', 'logits'}, default='probabilities'
+    interval : int
+    tcb : bool
+    score_pooling : {'logits', 'probabilities'}
         What the attention pooling averages (see
         :func:`~sktal.localizers._ten_functional.snippet_scores`).
+    foreground_normalizer : {'auto', 'attention', 'length'}
+    background_strategy : str
+        Only to resolve ``foreground_normalizer='auto'``.
     """
 
-    def __init__(self, n_rgb_features, n_flow_features, n_classes, hidden_size,
-                 dropout, rgb_weight=0.5, interval=4, tcb=True,
-                 score_pooling="probabilities"):
+    def __init__(self, *, n_rgb_features, n_flow_features, n_classes, hidden_size,
+                 dropout, rgb_weight, interval, tcb, score_pooling,
+                 foreground_normalizer, background_strategy):
         super().__init__()
         self.n_rgb_features = n_rgb_features
         self.score_pooling = score_pooling
+        self.foreground_normalizer = foreground_normalizer
+        self.background_strategy = background_strategy
         self.rgb_weight = rgb_weight
         self.interval = interval
         self.tcb = tcb
@@ -107,7 +116,7 @@ class TENModule(nn.Module):
         batch = x.shape[0]
         with_tcb = self.training and self.tcb
         if with_tcb:
-            x_tcb, _ = chunk_sample(x, self.interval, mask=mask)
+            x_tcb, _ = chunk_sample(x, interval=self.interval, mask=mask)
             x = torch.cat([x, x_tcb])
         cas, attention = self._fused(x)
         if mask is not None:
@@ -116,11 +125,14 @@ class TENModule(nn.Module):
         if with_tcb:
             outputs["cas_tcb"] = cas[batch:]
             outputs["attention_tcb"] = attention[batch:]
-        pooled = attention_pool(
-            snippet_scores(outputs["cas"], self.score_pooling), outputs["attention"], mask
+        pooled = foreground_pool(
+            snippet_scores(outputs["cas"], score_pooling=self.score_pooling),
+            outputs["attention"], valid_mask_or_none(mask),
+            foreground_normalizer=self.foreground_normalizer,
+            background_strategy=self.background_strategy,
         )
         outputs["video_log_probabilities"] = video_log_probabilities(
-            pooled, self.score_pooling
+            pooled, score_pooling=self.score_pooling
         )
         return outputs
 
@@ -131,12 +143,14 @@ class TENLoss(nn.Module):
     Eq. 8 with the background strategy of Sec. 3.2 (see
     :func:`~sktal.localizers._ten_functional.background_pool`); ``L_bvl`` (Eq. 10) is
     added only for ``'bvl'`` and ``'bvl+bges'``. Terms that are switched off are
-    returned as 0.
+    returned as 0. Every argument is the :class:`TEN` parameter of the same name.
     """
 
-    def __init__(self, background_strategy="bges", alpha_bg=0.1, lambda_att=0.5,
-                 lambda_kl=0.1, lambda_bvl=0.1, smoothing_sigma=1.0,
-                 score_pooling="probabilities"):
+    #: the loss terms ``forward`` returns besides their weighted sum ``loss``
+    term_names = ("loss_fg", "loss_bg", "loss_bvl", "loss_att", "loss_kl")
+
+    def __init__(self, *, background_strategy, alpha_bg, lambda_att, lambda_kl,
+                 lambda_bvl, smoothing_sigma, score_pooling):
         super().__init__()
         self.score_pooling = score_pooling
         self.background_strategy = background_strategy
@@ -147,21 +161,19 @@ class TENLoss(nn.Module):
         self.smoothing_sigma = smoothing_sigma
 
     def forward(self, outputs, targets):
-        mask = targets.get("mask")
-        if mask is not None and bool(mask.all()):
-            mask = None
+        mask = valid_mask_or_none(targets.get("mask"))
         cas, attention = outputs["cas"], outputs["attention"]
-        zero = cas.sum() * 0.0
+        zero = zero_loss(cas)
         pooled_bg = background_pool(
-            snippet_scores(cas, self.score_pooling), attention, mask,
-            self.background_strategy,
+            snippet_scores(cas, score_pooling=self.score_pooling), attention, mask,
+            background_strategy=self.background_strategy,
         )
         terms = {
             "loss_fg": foreground_loss(
                 outputs["video_log_probabilities"], targets["labels"]
             ),
             "loss_bg": background_loss(
-                video_log_probabilities(pooled_bg, self.score_pooling)
+                video_log_probabilities(pooled_bg, score_pooling=self.score_pooling)
             ),
             "loss_bvl": zero,
             "loss_att": zero,
@@ -171,7 +183,8 @@ class TENLoss(nn.Module):
             terms["loss_bvl"] = snippet_background_loss(cas, mask)
         if "cas_tcb" in outputs:
             terms["loss_att"] = attention_consistency_loss(
-                attention, outputs["attention_tcb"], self.smoothing_sigma, mask
+                attention, outputs["attention_tcb"], mask,
+                smoothing_sigma=self.smoothing_sigma,
             )
             terms["loss_kl"] = snippet_kl_loss(cas, outputs["cas_tcb"], mask)
         terms["loss"] = (
@@ -220,15 +233,19 @@ class TEN(BaseLocalizer):
 
     Parameters
     ----------
-    background_strategy : {'bges', 'bges_exact', 'bvl', 'bvl+bges', 'grl', 'none'}, \
-default='bges'
+    background_strategy : {'bges', 'bges_exact', 'bges_shrink', 'bvl', 'bvl+bges', \
+'grl', 'none'}, default='bges'
         How ``L_bg`` acts on the attention (Sec. 3.2, Tables 3-4). ``'none'``: plain
         Eq. 4, background normaliser ``sum_t (1 - A_t)``. ``'bges'``: BGES as the paper
-        implements it, normaliser ``T`` (Eq. 13). ``'bges_exact'``: the plain forward
-        pass, backward changed from ``-g.(s_t - z)/N`` to ``-g.s_t/N`` (Eq. 12;
-        identical to ``'bges'`` with ``score_pooling='probabilities'``). ``'grl'``: the
-        gradient of ``L_bg`` to ``A`` reversed. ``'bvl'``: plain Eq. 4 plus ``L_bvl``
-        (Eq. 10, every snippet classified as background); ``'bvl+bges'``: both.
+        implements it, background normaliser ``T`` (Eq. 13) and, with
+        ``foreground_normalizer='auto'``, foreground normaliser ``T`` too.
+        ``'bges_exact'``: the plain forward pass, backward changed from
+        ``-g.(s_t - z)/N`` to ``-g.s_t/N`` (Eq. 12). ``'bges_shrink'``: the team's
+        first reconstruction (background normaliser ``T``, foreground ``sum_t A_t``:
+        a uniform shrink of ``A`` that nothing resists; kept for the ablation).
+        ``'grl'``: the gradient of ``L_bg`` to ``A`` reversed. ``'bvl'``: plain Eq. 4
+        plus ``L_bvl`` (Eq. 10, every snippet classified as background);
+        ``'bvl+bges'``: both.
     tcb : bool, default=True
         Train with the temporal continuity branch (TEN). ``False`` is the base branch
         alone ("BL" in Table 3).
@@ -258,6 +275,10 @@ default='bges'
         What Eq. 4 pools over time: the snippets' softmax probabilities (video
         probability = the weighted mean) or their logits (video probability =
         softmax of the weighted mean). See the Notes.
+    foreground_normalizer : {'auto', 'attention', 'length'}, default='auto'
+        ``N_fg`` of Eq. 4: ``sum_t A_t`` (``'attention'``) or the number of snippets
+        ``T`` (``'length'``). ``'auto'``: ``T`` under the BGES strategies, as the
+        Eq. 13 sentence says, ``sum_t A_t`` otherwise. See the Notes.
     localization_thresholds : array-like of float or None, default=None
         Thresholds applied to the min-max normalised localization score to cut
         proposals; ``None`` means 0.1, 0.2, ..., 0.9.
@@ -281,13 +302,23 @@ default='bges'
     stated in the paper: ``hidden_size``, dropout, ``max_epochs``, batch size,
     resampling, ``cas_weight``, ``lambda_bvl`` and the proposal thresholds.
 
-    ``score_pooling='probabilities'`` is our reading of Eq. 11-13: with pooled
-    probabilities the gradient of ``L_bg`` to ``A_t`` is proportional to the
-    difference of the snippet's and the video's *background probability*
-    ``(s_t - s̄)``, ``s̄ > 0`` as the paper states, and the normaliser ``T`` changes
-    ``L_bg`` only by the constant ``log T``, so it makes the gradient exactly
-    ``s_t`` ("solely revise the normalized factor"). With pooled logits neither
-    holds, and BGES can push attention *up* (``'logits'`` keeps that variant).
+    BGES, re-derived from Sec. 3.2 (reconstructed; the equations are lost). Eq. 11:
+    the gradient of ``L_bg`` to the attention of snippet ``t`` is ``R_t (s_t - p)``,
+    ``s_t`` the snippet's and ``p > 0`` the video's background score, ``R_t > 0``
+    the remaining factors (``1/N_bg`` among them): a snippet more background-like
+    than its video has its attention lowered, the others raised. Eq. 12: BGES turns
+    ``s_t - p`` into ``s_t``, adding the same push ``R_t p`` towards background on
+    every snippet. Eq. 13: the paper approximates this by the background normaliser
+    ``T`` and says the other normaliser "is also set as T"; we read it as the
+    foreground one. This matters: with ``N_fg = sum_t A_t`` the foreground pooling
+    is invariant to a uniform scaling of ``A``, so ``L_fg`` has no gradient along
+    BGES' push and ``A`` shrinks everywhere (``'bges_shrink'``, the first
+    reconstruction: measured attention inside/outside actions 0.27/0.23 against
+    the baseline's 0.94/0.86). With ``N_fg = T`` a smaller ``A`` lowers the pooled
+    foreground score, so ``L_fg`` must overcome the push on action snippets: the
+    adversary the paper describes. ``p > 0`` holds for pooled *probabilities*
+    (the default ``score_pooling``); with pooled logits ``p`` is a logit of either
+    sign and BGES can push attention *up* (measured: it saturates ``A`` near 1).
     ``'grl'`` reverses only the attention's gradient: the paper's analysis of GRL
     is about ``A``. Inference uses the base branch.
 
@@ -306,7 +337,32 @@ default='bges'
     #: what ``fit`` learns from besides video labels (``None``: video labels only)
     supervision = None
 
-    _loss_names = ("loss_fg", "loss_bg", "loss_bvl", "loss_att", "loss_kl")
+    _loss_names = TENLoss.term_names
+
+    #: the paper's ablations (THUMOS14, avg mAP 0.3:0.7) as parameter settings
+    _paper_tables = {
+        "Table 3": {
+            "caption": "Effectiveness of each component (BGES, TEN)",
+            "metric": "avg mAP@0.3:0.7 (%), THUMOS14",
+            "rows": [
+                ("BL", {"tcb": False, "background_strategy": "none"}, 31.2),
+                ("BL+BGES", {"tcb": False, "background_strategy": "bges"}, 34.5),
+                ("TEN", {"tcb": True, "background_strategy": "none"}, 34.7),
+                ("TEN+BGES", {"tcb": True, "background_strategy": "bges"}, 37.8),
+            ],
+        },
+        "Table 4": {
+            "caption": "Ways of modifying the gradient (GRL, BVL, BGES)",
+            "metric": "avg mAP@0.3:0.7 (%), THUMOS14",
+            "rows": [
+                ("BL+GRL", {"tcb": False, "background_strategy": "grl"}, 32.5),
+                ("TEN+GRL", {"tcb": True, "background_strategy": "grl"}, 34.3),
+                ("BL+BVL", {"tcb": False, "background_strategy": "bvl"}, 34.0),
+                ("TEN+BVL", {"tcb": True, "background_strategy": "bvl"}, 35.2),
+                ("TEN+BVL+BGES", {"tcb": True, "background_strategy": "bvl+bges"}, 37.5),
+            ],
+        },
+    }
 
     _parameter_constraints = {
         "background_strategy": dict(kind=None, options=BACKGROUND_STRATEGIES),
@@ -321,13 +377,14 @@ default='bges'
         "rgb_weight": dict(kind=numbers.Real, low=0, high=1),
         "cas_weight": dict(kind=numbers.Real, low=0, high=1),
         "score_pooling": dict(kind=None, options=SCORE_POOLINGS),
+        "foreground_normalizer": dict(kind=None, options=FOREGROUND_NORMALIZERS),
         "lr_decay": dict(kind=numbers.Real, low=0, high=1, include_low=False),
     }
 
     def __init__(self, *, background_strategy="bges", tcb=True, alpha_bg=0.1,
                  lambda_att=0.5, lambda_kl=0.1, lambda_bvl=0.1, interval=4,
                  smoothing_sigma=1.0, n_rgb_features=None, rgb_weight=0.5,
-                 cas_weight=0.5, score_pooling="probabilities",
+                 cas_weight=0.5, score_pooling="probabilities", foreground_normalizer="auto",
                  localization_thresholds=None, lr_decay=0.1, n_segments=750,
                  resampling="perturb",
                  hidden_size=2048, dropout=0.7, lr=1e-3, weight_decay=1e-3,
@@ -349,6 +406,7 @@ default='bges'
         self.rgb_weight = rgb_weight
         self.cas_weight = cas_weight
         self.score_pooling = score_pooling
+        self.foreground_normalizer = foreground_normalizer
         self.localization_thresholds = localization_thresholds
         self.lr_decay = lr_decay
         self.n_segments = n_segments
@@ -399,16 +457,18 @@ default='bges'
     def _build_module(self, n_features, n_classes):
         n_rgb, n_flow = self._split(n_features)
         return TENModule(
-            n_rgb, n_flow, n_classes, self.hidden_size, self.dropout,
-            rgb_weight=self.rgb_weight, interval=self.interval, tcb=self.tcb,
-            score_pooling=self.score_pooling,
+            n_rgb_features=n_rgb, n_flow_features=n_flow, n_classes=n_classes,
+            **{k: getattr(self, k) for k in (
+                "hidden_size", "dropout", "rgb_weight", "interval", "tcb",
+                "score_pooling", "foreground_normalizer", "background_strategy",
+            )},
         )
 
     def _build_criterion(self, n_classes):
-        return TENLoss(
-            self.background_strategy, self.alpha_bg, self.lambda_att, self.lambda_kl,
-            self.lambda_bvl, self.smoothing_sigma, self.score_pooling,
-        )
+        return TENLoss(**{k: getattr(self, k) for k in (
+            "background_strategy", "alpha_bg", "lambda_att", "lambda_kl",
+            "lambda_bvl", "smoothing_sigma", "score_pooling",
+        )})
 
     def _extra_callbacks(self):
         if self.lr_decay == 1 or self.max_epochs < 2:

@@ -10,15 +10,26 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .._constants import EPS
 from ..nn import masked_mean, video_targets
 
-BACKGROUND_STRATEGIES = ("bges", "bges_exact", "bvl", "bvl+bges", "grl", "none")
-
-_EPS = 1e-6
+#: values of ``background_strategy`` (Sec. 3.2, Tables 3-4)
+BACKGROUND_STRATEGIES = (
+    "bges", "bges_exact", "bges_shrink", "bvl", "bvl+bges", "grl", "none"
+)
+#: strategies that pool the background with the normaliser ``T`` (Eq. 13)
+LENGTH_NORMALISED_BACKGROUND = ("bges", "bges_shrink", "bvl+bges")
+#: strategies under which the paper's BGES acts (``foreground_normalizer='auto'``
+#: normalises the foreground pooling by ``T`` under them, Eq. 13 sentence)
+BGES_STRATEGIES = ("bges", "bges_exact", "bvl+bges")
+#: values of ``score_pooling``: what Eq. 4 pools over time
+SCORE_POOLINGS = ("logits", "probabilities")
+#: values of ``foreground_normalizer``: ``N_fg`` of Eq. 4
+FOREGROUND_NORMALIZERS = ("auto", "attention", "length")
 
 
 # --------------------------------------------------------------- chunk sampling
-def chunk_sample_indices(length, interval, *, lengths=None, batch_size=None,
+def chunk_sample_indices(length, *, interval, lengths=None, batch_size=None,
                          generator=None, device=None):
     """Indices of the temporal continuity branch's input (TEN, Sec. 3.1).
 
@@ -49,9 +60,9 @@ def chunk_sample_indices(length, interval, *, lengths=None, batch_size=None,
     Examples
     --------
     >>> import torch
-    >>> from sktal.localizers._ten import chunk_sample_indices
+    >>> from sktal.localizers._ten_functional import chunk_sample_indices
     >>> g = torch.Generator().manual_seed(0)
-    >>> idx = chunk_sample_indices(10, 4, generator=g)
+    >>> idx = chunk_sample_indices(10, interval=4, generator=g)
     >>> idx.shape, bool((idx[0, :4] == idx[0, 0]).all()), bool(idx[0, 8] >= 8)
     (torch.Size([1, 10]), True, True)
     """
@@ -76,7 +87,7 @@ def chunk_sample_indices(length, interval, *, lengths=None, batch_size=None,
     return indices.to(device)
 
 
-def chunk_sample(x, interval, *, mask=None, generator=None):
+def chunk_sample(x, *, interval, mask=None, generator=None):
     """Temporal continuity branch input: ``x`` read at :func:`chunk_sample_indices`.
 
     Parameters
@@ -96,7 +107,7 @@ def chunk_sample(x, interval, *, mask=None, generator=None):
     # without a generator, the draw uses torch's global CPU generator (seeded by
     # ``fit``): the same numbers whatever the device
     indices = chunk_sample_indices(
-        length, interval, lengths=lengths, batch_size=batch, generator=generator
+        length, interval=interval, lengths=lengths, batch_size=batch, generator=generator
     ).to(x.device)
     x_tcb = torch.gather(x, 1, indices.unsqueeze(-1).expand(batch, length, width))
     return x_tcb, indices
@@ -126,7 +137,7 @@ class _ExactBGESPooling(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cas, attention, valid):
         weights = (1.0 - attention) * valid
-        norm = weights.sum(dim=1).clamp(min=_EPS)  # (batch,)
+        norm = weights.sum(dim=1).clamp(min=EPS)  # (batch,)
         pooled = (weights.unsqueeze(-1) * cas).sum(dim=1) / norm.unsqueeze(-1)
         ctx.save_for_backward(cas, weights, valid, norm)
         return pooled
@@ -144,8 +155,8 @@ class _ExactBGESPooling(torch.autograd.Function):
         return grad_cas, grad_attention, None
 
 
-def attention_pool(cas, weights, mask=None, normalizer=None):
-    """Weighted temporal mean ``sum_t w_t s_t / N`` of the snippet logits (Eq. 4).
+def attention_pool(cas, weights, mask=None, *, normalizer):
+    """Weighted temporal sum ``sum_t w_t s_t / N`` of the snippet scores (Eq. 4).
 
     Parameters
     ----------
@@ -153,32 +164,111 @@ def attention_pool(cas, weights, mask=None, normalizer=None):
     weights : torch.Tensor of shape (batch, T)
         ``A`` for the foreground, ``1 - A`` for the background.
     mask : torch.Tensor of shape (batch, T), bool, optional
-    normalizer : torch.Tensor of shape (batch,), optional
-        ``N``; default ``sum_t w_t`` over valid snippets. BGES passes the length ``T``.
+    normalizer : torch.Tensor of shape (batch,) or None
+        ``N``; ``None`` is ``sum_t w_t`` over valid snippets (the weighted mean).
 
     Returns
     -------
     torch.Tensor of shape (batch, K)
+
+    Examples
+    --------
+    >>> import torch
+    >>> cas = torch.tensor([[[1.0], [3.0]]])
+    >>> attention_pool(cas, torch.tensor([[1.0, 0.0]]), normalizer=None)
+    tensor([[1.]])
+    >>> attention_pool(cas, torch.tensor([[1.0, 0.0]]), normalizer=torch.tensor([2.0]))
+    tensor([[0.5000]])
     """
     if mask is not None:
         weights = weights * mask.to(weights.dtype)
     if normalizer is None:
         normalizer = weights.sum(dim=1)
     pooled = (weights.unsqueeze(-1) * cas).sum(dim=1)
-    return pooled / normalizer.clamp(min=_EPS).unsqueeze(-1)
+    return pooled / normalizer.clamp(min=EPS).unsqueeze(-1)
 
 
-def background_pool(cas, attention, mask=None, strategy="bges"):
-    """Pooled background scores ``z`` under a background strategy.
+def valid_lengths(attention, mask=None):
+    """Number of valid snippets ``T`` of each video, as ``attention``'s dtype."""
+    if mask is None:
+        return attention.new_full((attention.shape[0],), attention.shape[1])
+    return mask.sum(dim=1).to(attention.dtype)
 
-    With ``g = dL/dz`` and ``s_t`` the snippet scores (logits or probabilities):
+
+def resolved_foreground_normalizer(*, foreground_normalizer, background_strategy):
+    """``'attention'`` or ``'length'``: what ``'auto'`` means for a strategy.
+
+    ``'auto'`` follows the Eq. 13 sentence: under BGES (``'bges'``,
+    ``'bges_exact'``, ``'bvl+bges'``) "the normalized factor [of the foreground] is
+    also set as T"; otherwise Eq. 4's ``sum_t A_t``. ``'bges_shrink'`` (the team's
+    first reconstruction) keeps ``sum_t A_t``.
+
+    Examples
+    --------
+    >>> resolved_foreground_normalizer(foreground_normalizer="auto",
+    ...                                background_strategy="bges")
+    'length'
+    >>> resolved_foreground_normalizer(foreground_normalizer="auto",
+    ...                                background_strategy="none")
+    'attention'
+    """
+    if foreground_normalizer not in FOREGROUND_NORMALIZERS:
+        raise ValueError(
+            f"unknown foreground_normalizer {foreground_normalizer!r}; expected one of "
+            f"{FOREGROUND_NORMALIZERS}"
+        )
+    if foreground_normalizer != "auto":
+        return foreground_normalizer
+    return "length" if background_strategy in BGES_STRATEGIES else "attention"
+
+
+def foreground_pool(cas, attention, mask=None, *, foreground_normalizer,
+                    background_strategy):
+    """Pooled foreground scores ``sum_t A_t s_t / N_fg`` (Eq. 4).
+
+    ``N_fg = sum_t A_t`` (``'attention'``: invariant to a uniform scaling of ``A``,
+    so ``L_fg`` cannot resist BGES' uniform push) or ``T`` (``'length'``: a uniform
+    shrink of ``A`` shrinks the pooled scores, and ``L_fg`` pushes back).
+
+    Parameters
+    ----------
+    cas : torch.Tensor of shape (batch, T, C + 1)
+        Snippet scores ``s_t`` (:func:`snippet_scores`).
+    attention : torch.Tensor of shape (batch, T)
+    mask : torch.Tensor of shape (batch, T), bool, optional
+    foreground_normalizer : {'auto', 'attention', 'length'}
+    background_strategy : str
+        Resolves ``'auto'`` (:func:`resolved_foreground_normalizer`).
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, C + 1)
+    """
+    kind = resolved_foreground_normalizer(
+        foreground_normalizer=foreground_normalizer,
+        background_strategy=background_strategy,
+    )
+    normalizer = valid_lengths(attention, mask) if kind == "length" else None
+    return attention_pool(cas, attention, mask, normalizer=normalizer)
+
+
+def background_pool(cas, attention, mask=None, *, background_strategy):
+    """Pooled background scores ``z`` under a background strategy (Sec. 3.2).
+
+    With ``g = dL_bg/dz`` and ``s_t`` the snippet scores (logits or probabilities):
 
     * ``'none'``, ``'bvl'``: ``z = sum (1-A_t) s_t / sum (1-A_t)`` (Eq. 4), so
-      ``dL/dA_t = -g . (s_t - z) / sum (1-A)``.
-    * ``'bges'``, ``'bvl+bges'``: normaliser ``T`` (number of valid snippets) instead
-      of ``sum (1-A_t)`` (Eq. 13), so ``dL/dA_t = -g . s_t / T``.
-    * ``'bges_exact'``: the ``'none'`` forward with ``dL/dA_t = -g . s_t / sum(1-A)``.
+      ``dL/dA_t = -g . (s_t - z) / sum (1-A)`` (Eq. 11: the sign follows the
+      difference of the snippet's and the video's score).
+    * ``'bges'``, ``'bvl+bges'``, ``'bges_shrink'``: normaliser ``T`` (number of
+      valid snippets) instead of ``sum (1-A_t)`` (Eq. 13), so
+      ``dL/dA_t = -g . s_t / T``: the paper's approximation of Eq. 12.
+    * ``'bges_exact'``: the ``'none'`` forward with ``dL/dA_t = -g . s_t / sum(1-A)``
+      (Eq. 12: ``s_t - z`` becomes ``s_t``, one extra ``g . z / N`` on every snippet).
     * ``'grl'``: the ``'none'`` forward; the gradient to ``A`` is reversed.
+
+    The strategies differ from each other in the foreground pooling too
+    (:func:`foreground_pool`); ``'bges_shrink'`` pools like ``'bges'`` here.
 
     Parameters
     ----------
@@ -187,50 +277,44 @@ def background_pool(cas, attention, mask=None, strategy="bges"):
     attention : torch.Tensor of shape (batch, T)
         ``A`` in (0, 1).
     mask : torch.Tensor of shape (batch, T), bool, optional
-    strategy : str, default='bges'
+    background_strategy : str
+        One of :data:`BACKGROUND_STRATEGIES`.
 
     Returns
     -------
     torch.Tensor of shape (batch, C + 1)
     """
-    if strategy not in BACKGROUND_STRATEGIES:
+    if background_strategy not in BACKGROUND_STRATEGIES:
         raise ValueError(
-            f"unknown background_strategy {strategy!r}; expected one of "
+            f"unknown background_strategy {background_strategy!r}; expected one of "
             f"{BACKGROUND_STRATEGIES}"
         )
-    if strategy == "bges_exact":
+    if background_strategy == "bges_exact":
         valid = (
             torch.ones_like(attention) if mask is None else mask.to(attention.dtype)
         )
         return _ExactBGESPooling.apply(cas, attention, valid)
-    if strategy == "grl":
+    if background_strategy == "grl":
         attention = _GradientReversal.apply(attention)
     normalizer = None
-    if strategy in ("bges", "bvl+bges"):
-        if mask is None:
-            normalizer = attention.new_full((attention.shape[0],), attention.shape[1])
-        else:
-            normalizer = mask.sum(dim=1).to(attention.dtype)
-    return attention_pool(cas, 1.0 - attention, mask, normalizer)
+    if background_strategy in LENGTH_NORMALISED_BACKGROUND:
+        normalizer = valid_lengths(attention, mask)
+    return attention_pool(cas, 1.0 - attention, mask, normalizer=normalizer)
 
 
 # ----------------------------------------------------------------- loss terms
-SCORE_POOLINGS = ("logits", "probabilities")
-
-
-def snippet_scores(cas, score_pooling="probabilities"):
-    """The per-snippet scores ``s_t`` that Eq. 4 pools: the softmax of the logits over
-    the ``C + 1`` classes (``'probabilities'``) or the logits themselves."""
+def snippet_scores(cas, *, score_pooling):
+    """The per-snippet scores ``s_t`` that Eq. 4 pools: the logits themselves
+    (``'logits'``) or their softmax over the ``C + 1`` classes (``'probabilities'``)."""
     return cas if score_pooling == "logits" else torch.softmax(cas, dim=-1)
 
 
-def video_log_probabilities(pooled, score_pooling="probabilities"):
-    """Log video probabilities from pooled scores: ``log_softmax`` of pooled logits, or
-    the log of pooled probabilities."""
+def video_log_probabilities(pooled, *, score_pooling):
+    """Log video probabilities from pooled scores: ``log_softmax`` of pooled logits
+    (Eq. 4, the softmax after the pooling), or the log of pooled probabilities."""
     if score_pooling == "logits":
         return F.log_softmax(pooled, dim=-1)
-    return torch.log(pooled.clamp(min=_EPS))
-
+    return torch.log(pooled.clamp(min=EPS))
 
 def foreground_loss(log_probabilities, labels):
     """``L_fg = -sum_c y_c log p_fg,c`` with target ``[y, 0]`` normalised (Eq. 5).
@@ -283,23 +367,24 @@ def snippet_background_loss(cas, mask=None):
     return masked_mean(per_snippet, mask).mean()
 
 
-def gaussian_smooth(values, sigma, mask=None):
+def gaussian_smooth(values, mask=None, *, smoothing_sigma):
     """Gaussian smoothing along time, ``G`` of Eq. 6.
 
-    A normalised kernel of standard deviation ``sigma`` truncated at
+    A normalised kernel of standard deviation ``smoothing_sigma`` truncated at
     ``ceil(3 sigma)``; at the ends of a video (and next to padding) the weights are
-    renormalised over the valid neighbours. ``sigma = 0`` returns ``values``.
+    renormalised over the valid neighbours. ``smoothing_sigma = 0`` returns ``values``.
 
     Parameters
     ----------
     values : torch.Tensor of shape (batch, T)
-    sigma : float
     mask : torch.Tensor of shape (batch, T), bool, optional
+    smoothing_sigma : float
 
     Returns
     -------
     torch.Tensor of shape (batch, T)
     """
+    sigma = smoothing_sigma
     if sigma <= 0:
         return values
     radius = int(math.ceil(3 * sigma))
@@ -310,18 +395,18 @@ def gaussian_smooth(values, sigma, mask=None):
     ).unsqueeze(1)
     num = F.conv1d((values.unsqueeze(1) * valid), kernel, padding=radius)
     den = F.conv1d(valid, kernel, padding=radius)
-    return (num / den.clamp(min=_EPS)).squeeze(1)
+    return (num / den.clamp(min=EPS)).squeeze(1)
 
 
-def attention_consistency_loss(attention, attention_tcb, sigma=1.0, mask=None):
+def attention_consistency_loss(attention, attention_tcb, mask=None, *, smoothing_sigma):
     """``L_att = mean_t |G(A)_t - G(A')_t|`` between the two branches (Eq. 6).
 
     Parameters
     ----------
     attention, attention_tcb : torch.Tensor of shape (batch, T)
-    sigma : float, default=1.0
-        Standard deviation of ``G`` in snippets.
     mask : torch.Tensor of shape (batch, T), bool, optional
+    smoothing_sigma : float
+        Standard deviation of ``G`` in snippets.
 
     Returns
     -------
@@ -329,7 +414,8 @@ def attention_consistency_loss(attention, attention_tcb, sigma=1.0, mask=None):
         Mean over valid snippets, then videos.
     """
     diff = (
-        gaussian_smooth(attention, sigma, mask) - gaussian_smooth(attention_tcb, sigma, mask)
+        gaussian_smooth(attention, mask, smoothing_sigma=smoothing_sigma)
+        - gaussian_smooth(attention_tcb, mask, smoothing_sigma=smoothing_sigma)
     ).abs()
     return masked_mean(diff, mask).mean()
 
