@@ -21,7 +21,7 @@ from torch import nn
 from _official_basnet import _map, _patch_numpy_aliases, cpu_cuda
 from sktal import BackTAL
 from sktal._resampling import interpolate_rows, map_click_labels, source_positions
-from sktal.localization import cas_to_detections
+from sktal.postprocessing import cas_to_detections
 from sktal.nn import minmax_normalize
 
 NAME = "BackTAL"

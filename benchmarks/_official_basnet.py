@@ -17,7 +17,7 @@ from torch import nn
 
 from sktal import BaSNet
 from sktal._resampling import interpolate_rows, source_positions
-from sktal.localization import cas_to_detections
+from sktal.postprocessing import cas_to_detections
 from sktal.metrics import detection_map
 from sktal.nn import minmax_normalize
 

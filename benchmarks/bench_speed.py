@@ -17,7 +17,7 @@ it measures
   layer shapes, forward and backward) divided by the rate of a large
   ``torch.matmul`` on the same device, and how many times slower each method is;
 
-then the throughput of :func:`sktal.localization.cas_to_detections` and of
+then the throughput of :func:`sktal.postprocessing.cas_to_detections` and of
 :func:`sktal.metrics.detection_map` on synthetic CAS of the same size.
 
 Features are random (speed does not depend on their values); every video has exactly
@@ -58,7 +58,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 import sktal  # noqa: E402
 from sktal._registry import LOCALIZERS, click_kind, get_localizer  # noqa: E402
 from sktal.datasets import make_temporal_actions, simulate_clicks  # noqa: E402
-from sktal.localization import cas_to_detections  # noqa: E402
+from sktal.postprocessing import cas_to_detections  # noqa: E402
 from sktal.metrics import detection_map  # noqa: E402
 
 SIZES = {

@@ -37,7 +37,7 @@ import torch
 from skorch.callbacks import Callback
 
 from sktal.datasets import make_temporal_actions
-from sktal.localization import cas_to_detections
+from sktal.postprocessing import cas_to_detections
 from sktal.localizers import TEN, BaSNet
 from sktal.metrics import DEFAULT_TIOU_THRESHOLDS, detection_map
 

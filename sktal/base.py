@@ -33,6 +33,7 @@ from .utils.validation import (
     check_labels,
     check_param,
     check_segments,
+    check_tiou_thresholds,
     check_videos,
     is_annotated,
     segments_to_labels,
@@ -344,14 +345,7 @@ class BaseLocalizer(BaseEstimator):
             if name in params:
                 check_param(name, params[name], **spec)
         if self.tiou_thresholds is not None:
-            thresholds = np.asarray(self.tiou_thresholds, dtype=float)
-            if thresholds.ndim != 1 or thresholds.size == 0 or np.any(
-                (thresholds <= 0) | (thresholds > 1)
-            ):
-                raise ValueError(
-                    "tiou_thresholds must be a non-empty 1-D sequence of values in "
-                    f"(0, 1], got {self.tiou_thresholds!r}"
-                )
+            check_tiou_thresholds(self.tiou_thresholds)
         if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
             raise TypeError(
                 f"callbacks must be a list of skorch callbacks or None, got "
@@ -825,7 +819,7 @@ class BaseLocalizer(BaseEstimator):
         thresholds = (
             DEFAULT_TIOU_THRESHOLDS
             if self.tiou_thresholds is None
-            else np.asarray(self.tiou_thresholds, dtype=float)
+            else check_tiou_thresholds(self.tiou_thresholds)
         )
         result = detection_map(truth, detections, thresholds, n_classes=len(self.classes_))
         return float(np.mean(result.mAP))

@@ -197,7 +197,7 @@ def test_fit_restores_torch_global_random_state(data):
         ("dropout", 1.0, "dropout"),
         ("inference_branch", "both", "inference_branch"),
         ("filter_kernel_size", 2, "filter_kernel_size"),
-        ("tiou_thresholds", [0.0, 0.5], "tiou_thresholds"),
+        ("tiou_thresholds", [0.5, 1.5], "tiou_thresholds"),
         ("batch_size", 2.5, "batch_size"),
     ],
 )

@@ -139,10 +139,7 @@ def _sktal_modules():
 
 #: stale doctests in files this test's author does not own; strict, so that the entry
 #: must go when the example is fixed
-STALE_DOCTESTS = {
-    "sktal.localizers._ten_functional":
-        "chunk_sample_indices' example imports it from sktal.localizers._ten",
-}
+STALE_DOCTESTS = {}
 
 
 @pytest.mark.parametrize("module_name", [

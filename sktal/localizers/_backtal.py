@@ -382,7 +382,7 @@ class BackTAL(BaseLocalizer):
         min-max normalised over time (clipped to [0, 1]), thresholded at
         ``arange(0.3, 0.8, 0.075)``; each run is proposed for every kept class and
         scored on its CAS (``agnostic_scores`` of
-        :func:`~sktal.localization.cas_to_detections`). ``False``: CAS
+        :func:`~sktal.postprocessing.cas_to_detections`). ``False``: CAS
         thresholds only (the paper's description).
     lambda_sep : float, default=1.0
         Weight λ of the score separation loss ``L_sep`` (Eq. 5–8). 0 disables it.
@@ -480,7 +480,7 @@ class BackTAL(BaseLocalizer):
       ``s(t, t+o-1)``, :class:`~sktal.nn.AttentionConv1d`).
     * The official NMS measures lengths in seconds with a ``+ 1`` (``x2 - x1 + 1``),
       which makes every IoU larger for segments of a few seconds; sktal uses plain
-      continuous IoU (:func:`~sktal.localization.non_maximum_suppression`).
+      continuous IoU (:func:`~sktal.postprocessing.non_maximum_suppression`).
     * The CAS is min-max normalised without clipping in the official code (values
       below 0 remain when the minimum is negative); sktal clips it to [0, 1], which
       only moves where the up-sampled CAS crosses 0 (thresholds start at 0). The
