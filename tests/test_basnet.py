@@ -132,14 +132,6 @@ def test_grid_search_with_temporal_map_scorer_on_both_scoring_paths(data):
     )
 
 
-def test_warm_start_continues_training(data):
-    est = BaSNet(warm_start=True, **FAST).fit(data.X, data.y)
-    first = est.module_.cas_module.classifier.weight.detach().clone()
-    est.fit(data.X, data.y)
-    assert len(est.history_) == 4
-    assert not torch.equal(first, est.module_.cas_module.classifier.weight)
-    cold = BaSNet(**FAST).fit(data.X, data.y).fit(data.X, data.y)
-    assert len(cold.history_) == 2
 
 
 class _Interrupt(Callback):
@@ -148,18 +140,8 @@ class _Interrupt(Callback):
             raise KeyboardInterrupt
 
 
-def test_interrupted_fit_leaves_a_usable_model(data):
-    est = BaSNet(**{**FAST, "max_epochs": 5}, callbacks=[_Interrupt()]).fit(data.X, data.y)
-    assert len(est.history_) == 2
-    assert len(est.predict(data.X[:2])) == 2
 
 
-def test_verbose_prints_each_loss_per_epoch(data, capsys):
-    BaSNet(**{**FAST, "verbose": 1}).fit(data.X, data.y)
-    out = capsys.readouterr().out
-    for name in ("train_loss", "loss_base", "loss_supp", "loss_norm"):
-        assert name in out
-    assert BaSNet(**FAST).fit(data.X, data.y) and capsys.readouterr().out == ""
 
 
 def test_video_shorter_than_topk_and_than_n_segments(data):
@@ -180,12 +162,6 @@ def test_same_random_state_gives_identical_predictions(data):
         np.testing.assert_array_equal(da, db)
 
 
-def test_fit_restores_torch_global_random_state(data):
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    BaSNet(**FAST).fit(data.X, data.y)
-    assert torch.equal(torch.rand(3), expected)
 
 
 @pytest.mark.parametrize(
