@@ -262,35 +262,18 @@ def make_estimator(method, args, params, *, defaults=()):
 
 @contextlib.contextmanager
 def training_display(estimator, args):
-    """A progress bar over the epochs while ``estimator`` trains, unless the user asked
-    for the per-epoch lines (``--verbose``), silence (``--quiet``) or set ``callbacks``
-    with ``--param``. The bar is a display helper, not part of the model: ``callbacks``
-    is restored after ``fit``. tqdm hides the bar when stderr is not a terminal.
+    """Epoch progress while ``estimator`` trains: the estimator's own ``progress``
+    display (a tqdm line on a terminal, plain per-epoch lines in a log), silenced by
+    ``--quiet``. Display is not part of the model: ``progress`` is restored after
+    ``fit``.
     """
-    user_callbacks = estimator.callbacks
-    if args.verbose or getattr(args, "quiet", False) or user_callbacks is not None:
-        yield
-        return
-    from skorch.callbacks import Callback
-    from tqdm import tqdm
-
-    class EpochProgressBar(Callback):
-        def on_train_begin(self, net, **kwargs):
-            self.bar_ = tqdm(total=net.max_epochs, unit="epoch", desc="training",
-                             disable=None, leave=False, file=sys.stderr)
-
-        def on_epoch_end(self, net, **kwargs):
-            self.bar_.update(1)
-            self.bar_.set_postfix(loss=f"{net.history[-1, 'train_loss']:.4f}")
-
-        def on_train_end(self, net, **kwargs):
-            self.bar_.close()
-
-    estimator.set_params(callbacks=[("cli_progress", EpochProgressBar())])
+    previous = estimator.progress
+    if getattr(args, "quiet", False):
+        estimator.set_params(progress=None)
     try:
         yield
     finally:
-        estimator.set_params(callbacks=user_callbacks)
+        estimator.set_params(progress=previous)
 
 
 def fit_estimator(estimator, X, y, clicks, args):
