@@ -15,6 +15,7 @@ _LAZY = {
     "BackTAL": "sktal.localizers",
     "TEN": "sktal.localizers",
     "FSPTAL": "sktal.localizers",
+    "SegmentDetector": "sktal.localizers",
     "TemporalMAPScorer": "sktal.metrics",
     "load": "sktal.persistence",
     "save": "sktal.persistence",
