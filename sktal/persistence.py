@@ -22,6 +22,7 @@ _KNOWN_CLASSES = {
     "BackTAL": "sktal.localizers",
     "TEN": "sktal.localizers",
     "FSPTAL": "sktal.localizers",
+    "SegmentDetector": "sktal.localizers",
 }
 
 
