@@ -16,6 +16,7 @@ _LAZY = {
     "TEN": "sktal.localizers",
     "FSPTAL": "sktal.localizers",
     "SegmentDetector": "sktal.localizers",
+    "PseudoLabelRefiner": "sktal._refinement",
     "TemporalMAPScorer": "sktal.metrics",
     "load": "sktal.persistence",
     "save": "sktal.persistence",
