@@ -107,3 +107,19 @@ def test_two_rounds_and_bad_parameters():
     assert all(p.shape[1] == 4 for p in est.pseudo_segments_)
     with pytest.raises(ValueError, match="score_ratio"):
         _refiner(score_ratio=2.0).fit(data.X, data.y)
+
+
+def test_bench_refinement_quick_runs():
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS="1")
+    proc = subprocess.run(
+        [sys.executable, os.path.join(root, "benchmarks", "bench_refinement.py"), "--quick",
+         "--suite", "synthetic"], cwd=root, env=env, capture_output=True, text=True,
+        timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for text in ("SegmentDetector", "FSPTAL + refinement", "pseudo P / R"):
+        assert text in proc.stdout
