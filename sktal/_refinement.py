@@ -245,6 +245,31 @@ class PseudoLabelRefiner(BaseEstimator):
         self.n_features_in_ = videos[0].shape[1]
         return self
 
+    def plot_pseudo_segments(self, segments=None, videos=None, **kwargs):
+        """Plot the pseudo-instances against the ground truth, one row per video.
+
+        Parameters
+        ----------
+        segments : sequence of (m_i, 3) arrays or None
+            Ground truth of the training videos (``None``: pseudo-instances only).
+        videos : sequence of int or None
+            Indices of the training videos to draw (default: all).
+        **kwargs
+            Passed to :func:`sktal.plotting.plot_detections` (the weight plays the
+            score).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from .plotting import plot_detections
+
+        check_is_fitted(self, "pseudo_segments_")
+        idx = range(len(self.pseudo_segments_)) if videos is None else list(videos)
+        pseudo = [self.pseudo_segments_[i] for i in idx]
+        truth = None if segments is None else [np.asarray(segments[i]) for i in idx]
+        return plot_detections(pseudo, truth, **kwargs)
+
     def predict(self, X):
         """Detections ``[start, end, class, score]`` of the detector."""
         check_is_fitted(self, "detector_")

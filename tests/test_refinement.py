@@ -123,3 +123,14 @@ def test_bench_refinement_quick_runs():
     assert proc.returncode == 0, proc.stderr[-3000:]
     for text in ("SegmentDetector", "FSPTAL + refinement", "pseudo P / R"):
         assert text in proc.stdout
+
+
+def test_plot_pseudo_segments():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    data = make_temporal_actions(n_videos=6, random_state=2)
+    clicks = simulate_clicks(data.segments, data.lengths, kind="action", random_state=0)
+    est = _refiner("FSPTAL", random_state=0).fit(data.X, data.y, clicks)
+    ax = est.plot_pseudo_segments(data.segments, videos=[0, 1])
+    assert len(ax.patches) >= sum(len(est.pseudo_segments_[i]) for i in (0, 1))
