@@ -163,3 +163,17 @@ def test_resampled_training_maps_boundaries():
     est = sktal.SegmentDetector(**FAST, n_segments=32, random_state=0).fit(X, Y)
     det = est.predict(X)
     assert all(len(d) == 0 or d[:, 1].max() <= len(x) + 1e-9 for d, x in zip(det, X))
+
+
+@pytest.mark.parametrize("check_name", [
+    "check_estimator_cloneable", "check_estimator_repr", "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible", "check_get_params_invariance",
+    "check_set_params",
+])
+def test_sklearn_api_checks(check_name):
+    from sklearn.utils import estimator_checks as sk_checks
+
+    check = getattr(sk_checks, check_name, None)
+    if check is None:
+        pytest.skip(f"scikit-learn has no {check_name}")
+    check("SegmentDetector", sktal.SegmentDetector(**FAST))
