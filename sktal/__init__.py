@@ -13,6 +13,7 @@ from ._version import __version__
 _LAZY = {
     **LOCALIZERS,
     "BaseLocalizer": "sktal.base",
+    "PseudoLabelRefiner": "sktal._refinement",
     "TemporalMAPScorer": "sktal.metrics",
     "load": "sktal.persistence",
     "save": "sktal.persistence",

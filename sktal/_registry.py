@@ -17,6 +17,7 @@ LOCALIZERS = {
     "TEN": "sktal.localizers._ten",
     "BackTAL": "sktal.localizers._backtal",
     "FSPTAL": "sktal.localizers._fsptal",
+    "SegmentDetector": "sktal.localizers._detector",
 }
 
 #: the values a localizer's ``supervision`` class attribute may take

@@ -78,7 +78,8 @@ class ToyLocalizer(BaseLocalizer):
                  class_threshold=0.2, class_fallback=None, nms_threshold=0.6,
                  max_detections=1000, tiou_thresholds=None, n_classes=None,
                  device="auto", random_state=None, verbose=0, callbacks=None,
-                 warm_start=False):
+                 warm_start=False, on_interrupt="auto", validation_fraction=None,
+                 precision="32", progress="auto"):
         self.kernel_size = kernel_size
         self.n_segments = n_segments
         self.resampling = resampling
@@ -100,6 +101,10 @@ class ToyLocalizer(BaseLocalizer):
         self.verbose = verbose
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.on_interrupt = on_interrupt
+        self.validation_fraction = validation_fraction
+        self.precision = precision
+        self.progress = progress
 
     def _extra_validation(self):
         if self.kernel_size % 2 != 1:

@@ -31,7 +31,7 @@ FAST = dict(n_segments=16, hidden_size=8, max_epochs=1, batch_size=4)
 
 def test_the_table_is_what_the_package_exports():
     names = list(_registry.LOCALIZERS)
-    assert names == ["BaSNet", "TEN", "BackTAL", "FSPTAL"]
+    assert names == ["BaSNet", "TEN", "BackTAL", "FSPTAL", "SegmentDetector"]
     assert sktal.localizers.__all__ == names
     assert set(names) <= set(sktal.__all__)
     for name in names:
@@ -47,7 +47,8 @@ def test_all_localizers_is_sorted_and_filters_by_supervision():
     assert all(cls.__name__ == name for name, cls in pairs)
     assert [n for n, _ in all_localizers(supervision=None)] == ["BaSNet", "TEN"]
     assert [n for n, _ in all_localizers(supervision="background")] == ["BackTAL"]
-    assert [n for n, _ in all_localizers(supervision=("action", "segments"))] == ["FSPTAL"]
+    assert [n for n, _ in all_localizers(supervision=("action", "segments"))] == [
+        "FSPTAL", "SegmentDetector"]
     with pytest.raises(ValueError, match="supervision must be"):
         all_localizers(supervision="clicks")
 

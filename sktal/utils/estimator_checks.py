@@ -39,6 +39,12 @@ def _tiny_data(estimator, random_state=0):
     return data, clicks
 
 
+def _fit_y(estimator, data):
+    """What ``fit`` learns from: the segments for a fully supervised localizer
+    (``supervision == "segments"``), else the video labels."""
+    return data.segments if getattr(estimator, "supervision", None) == "segments" else data.y
+
+
 def _seeded(estimator, seed=0):
     return clone(estimator).set_params(random_state=seed)
 
@@ -54,7 +60,7 @@ def check_fit_returns_self(estimator):
     """``fit`` returns the estimator itself."""
     data, clicks = _tiny_data(estimator)
     est = _seeded(estimator)
-    assert est.fit(data.X, data.y, clicks) is est, "fit must return self"
+    assert est.fit(data.X, _fit_y(estimator, data), clicks) is est, "fit must return self"
 
 
 def check_unfitted_verbs_raise(estimator):
@@ -77,7 +83,7 @@ def check_unfitted_verbs_raise(estimator):
 def check_output_contract(estimator):
     """Outputs have the shapes and ranges of the data model."""
     data, clicks = _tiny_data(estimator)
-    est = _seeded(estimator).fit(data.X, data.y, clicks)
+    est = _seeded(estimator).fit(data.X, _fit_y(estimator, data), clicks)
     n_classes = data.y.shape[1]
     proba = est.predict_proba(data.X)
     assert proba.shape == (len(data.X), n_classes)
@@ -99,7 +105,7 @@ def check_output_contract(estimator):
 def check_pickle_round_trip(estimator):
     """``pickle`` and ``joblib`` give identical predictions after reload."""
     data, clicks = _tiny_data(estimator)
-    est = _seeded(estimator).fit(data.X, data.y, clicks)
+    est = _seeded(estimator).fit(data.X, _fit_y(estimator, data), clicks)
     before = est.predict(data.X)
     for restored in (pickle.loads(pickle.dumps(est)), _joblib_round_trip(est)):
         _assert_same_detections(before, restored.predict(data.X), "after reload")
@@ -120,15 +126,15 @@ def check_fit_does_not_change_parameters(estimator):
     data, clicks = _tiny_data(estimator)
     est = _seeded(estimator)
     before = joblib.hash(est.get_params(deep=False))
-    est.fit(data.X, data.y, clicks)
+    est.fit(data.X, _fit_y(estimator, data), clicks)
     assert joblib.hash(est.get_params(deep=False)) == before, "fit changed a parameter"
 
 
 def check_deterministic_under_random_state(estimator):
     """Two fits with the same ``random_state`` predict the same."""
     data, clicks = _tiny_data(estimator)
-    a = _seeded(estimator, 3).fit(data.X, data.y, clicks)
-    b = _seeded(estimator, 3).fit(data.X, data.y, clicks)
+    a = _seeded(estimator, 3).fit(data.X, _fit_y(estimator, data), clicks)
+    b = _seeded(estimator, 3).fit(data.X, _fit_y(estimator, data), clicks)
     np.testing.assert_array_equal(a.predict_proba(data.X), b.predict_proba(data.X))
     _assert_same_detections(a.predict(data.X), b.predict(data.X), "same random_state")
 
@@ -139,13 +145,13 @@ def check_videos_without_clicks(estimator):
     clicks = list(clicks)
     clicks[0] = np.empty((0, 2))
     clicks[3] = np.empty((0, 2))
-    _seeded(estimator).fit(data.X, data.y, clicks).predict(data.X)
+    _seeded(estimator).fit(data.X, _fit_y(estimator, data), clicks).predict(data.X)
 
 
 def check_subset_predictions_equal_full_set(estimator):
     """A video's predictions do not depend on the other videos passed with it."""
     data, clicks = _tiny_data(estimator)
-    est = _seeded(estimator).fit(data.X, data.y, clicks)
+    est = _seeded(estimator).fit(data.X, _fit_y(estimator, data), clicks)
     full = est.predict(data.X)
     subset = [4, 1]
     part = est.predict([data.X[i] for i in subset])
@@ -162,6 +168,13 @@ def check_annotated_y_trains_like_video_labels(estimator):
     """Annotated ``y`` trains exactly like the video labels derived from it."""
     data, clicks = _tiny_data(estimator)
     n_classes = data.y.shape[1]
+    if getattr(estimator, "supervision", None) == "segments":
+        # a fully supervised localizer needs the boundaries: video labels are refused
+        try:
+            _seeded(estimator).fit(data.X, data.y, clicks)
+        except ValueError:
+            return
+        raise AssertionError("a fully supervised localizer accepted video labels")
     a = _seeded(estimator).set_params(n_classes=n_classes).fit(data.X, data.y, clicks)
     b = _seeded(estimator).set_params(n_classes=n_classes)
     b.fit(data.X, data.segments, clicks)
@@ -171,7 +184,7 @@ def check_annotated_y_trains_like_video_labels(estimator):
 def check_wrong_feature_width_is_rejected(estimator):
     """Predicting on features of another width raises a ValueError naming the video."""
     data, clicks = _tiny_data(estimator)
-    est = _seeded(estimator).fit(data.X, data.y, clicks)
+    est = _seeded(estimator).fit(data.X, _fit_y(estimator, data), clicks)
     bad = list(data.X[:2])
     bad[1] = np.zeros((5, data.X[0].shape[1] + 1), dtype=np.float32)
     try:

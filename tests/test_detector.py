@@ -1,0 +1,179 @@
+"""SegmentDetector: its losses against hand computations, its targets, a toy problem."""
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+import sktal
+from sktal.localizers._detector import (
+    assign_point_targets,
+    diou_loss,
+    level_regression_ranges,
+    pyramid_points,
+    sigmoid_focal_loss,
+)
+from sktal.metrics import detection_map
+from sktal.utils import estimator_checks as ec
+
+FAST = dict(hidden_size=8, max_epochs=1, batch_size=4, n_levels=2)
+
+
+def _toy(n_videos, seed):
+    rng = np.random.default_rng(seed)
+    X, Y = [], []
+    for _ in range(n_videos):
+        T = int(rng.integers(50, 90))
+        x = rng.normal(0, 0.3, (T, 6)).astype(np.float32)
+        segs, t = [], int(rng.integers(0, 8))
+        while t < T - 18:
+            L = int(rng.integers(5, 14))
+            x[t:t + L, 0] += 2.0
+            segs.append([t, t + L, 0])
+            t += L + int(rng.integers(5, 20))
+        X.append(x)
+        Y.append(np.array(segs, float))
+    return X, Y
+
+
+def test_focal_loss_matches_hand_computation():
+    logits = torch.tensor([0.0, 2.0, -1.0])
+    targets = torch.tensor([1.0, 0.0, 1.0])
+    got = sigmoid_focal_loss(logits, targets, focal_alpha=0.25, focal_gamma=2.0)
+    expected = []
+    for z, t in zip([0.0, 2.0, -1.0], [1, 0, 1]):
+        p = 1 / (1 + math.exp(-z))
+        pt = p if t else 1 - p
+        a = 0.25 if t else 0.75
+        expected.append(-a * (1 - pt) ** 2 * math.log(pt))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6)
+    # gamma 0 and no alpha: plain binary cross-entropy
+    plain = sigmoid_focal_loss(logits, targets, focal_alpha=-1, focal_gamma=0.0)
+    np.testing.assert_allclose(
+        plain.numpy(),
+        torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, targets, reduction="none").numpy(), rtol=1e-6)
+
+
+def test_diou_loss_matches_hand_computation():
+    # point at 0; pred segment [-1, 3], target [-2, 2]
+    pred = torch.tensor([[1.0, 3.0], [2.0, 2.0]])
+    target = torch.tensor([[2.0, 2.0], [2.0, 2.0]])
+    got = diou_loss(pred, target).numpy()
+    # first: inter [-1, 2] = 3, union 4 + 4 - 3 = 5, enclosing [-2, 3] = 5,
+    # centres 1 and 0 -> 1 - 3/5 + 1/25
+    np.testing.assert_allclose(got, [1 - 3 / 5 + 1 / 25, 0.0], atol=1e-6)
+
+
+def test_regression_ranges_and_points():
+    assert level_regression_ranges(n_levels=3, regression_base=4) == [
+        (0.0, 4.0), (4.0, 8.0), (8.0, math.inf)]
+    centres, strides, levels = pyramid_points(5, n_levels=2)
+    np.testing.assert_allclose(centres, [0.5, 1.5, 2.5, 3.5, 4.5, 1, 3, 5])
+    np.testing.assert_allclose(strides, [1] * 5 + [2] * 3)
+
+
+def test_targets_centre_sampling_ranges_and_weights():
+    centres, strides, levels = pyramid_points(16, n_levels=2)
+    ranges = np.asarray(level_regression_ranges(n_levels=2, regression_base=4))[levels]
+    segs = np.array([[2.0, 6.0, 1, 0.5], [8.0, 16.0, 0, 1.0]])
+    cls, reg, w, pos = assign_point_targets(
+        segs, centres, strides, ranges, 2, center_sampling_radius=1.0)
+    # short segment [2, 6): level 0 points within 1 of its centre 4 with max(l, r) < 4
+    assert set(np.nonzero(pos[:16])[0]) == {3, 4}
+    np.testing.assert_allclose(reg[3], [1.5, 2.5])
+    assert cls[3, 1] == 1 and w[3] == 0.5
+    # long segment [8, 16): max distance >= 4 -> level 1, centre 12 +/- 2
+    lv1 = np.nonzero(pos[16:])[0]
+    np.testing.assert_allclose(centres[16 + lv1], [11.0, 13.0])
+    np.testing.assert_allclose(reg[16 + lv1[0]], [1.5, 2.5])  # (3, 5) / stride 2
+
+
+def test_detector_learns_toy_problem():
+    X, Y = _toy(20, 0)
+    est = sktal.SegmentDetector(hidden_size=16, max_epochs=40, lr=3e-3, n_levels=3,
+                                random_state=0, device="cpu")
+    est.fit(X[:14], Y[:14])
+    result = detection_map(Y[14:], est.predict(X[14:]), [0.5], n_classes=1)
+    assert result.mAP[0] > 0.9
+    assert est.history_[-1, "loss_reg"] < est.history_[0, "loss_reg"]
+
+
+def test_weights_change_training_and_are_validated():
+    X, Y = _toy(6, 1)
+    a = sktal.SegmentDetector(**FAST, random_state=0).fit(X, Y)
+    W = [np.column_stack([y, np.full(len(y), 0.3)]) for y in Y]
+    b = sktal.SegmentDetector(**FAST, random_state=0).fit(X, W)
+    assert b.history_[-1, "train_loss"] < a.history_[-1, "train_loss"]
+    bad = [np.column_stack([y, np.full(len(y), 1.5)]) for y in Y]
+    with pytest.raises(ValueError, match=r"y\[0\]: weights"):
+        sktal.SegmentDetector(**FAST).fit(X, bad)
+    with pytest.raises(ValueError, match="fully supervised"):
+        sktal.SegmentDetector(**FAST).fit(X, np.ones((6, 1)))
+
+
+@pytest.mark.parametrize("check", [
+    ec.check_fit_returns_self, ec.check_unfitted_verbs_raise, ec.check_output_contract,
+    ec.check_pickle_round_trip, ec.check_fit_does_not_change_parameters,
+    ec.check_deterministic_under_random_state, ec.check_subset_predictions_equal_full_set,
+    ec.check_wrong_feature_width_is_rejected,
+], ids=lambda c: c.__name__)
+def test_common_checks(check, monkeypatch):
+    # the ragged checks fit on ``data.y`` (video labels); a detector needs segments,
+    # so the checks' data carries the segments as ``y`` (keeping ``y.shape``)
+    tiny = ec._tiny_data
+
+    def with_segments(random_state=0):
+        data, clicks = tiny(random_state)
+        data.y = _Segments(data.segments, data.y.shape)
+        return data, clicks
+
+    monkeypatch.setattr(ec, "_tiny_data", with_segments)
+    check(sktal.SegmentDetector(**FAST))
+
+
+class _Segments(list):
+    def __init__(self, rows, shape):
+        super().__init__(rows)
+        self.shape = shape
+
+
+def test_clone_pickle_gridsearch_and_save_load(tmp_path):
+    X, Y = _toy(8, 2)
+    est = sktal.SegmentDetector(**FAST, random_state=0)
+    assert clone(est).get_params() == est.get_params()
+    est.fit(X, Y)
+    again = pickle.loads(pickle.dumps(est))
+    for a, b in zip(est.predict(X), again.predict(X)):
+        np.testing.assert_allclose(a, b)
+    search = GridSearchCV(sktal.SegmentDetector(**FAST, random_state=0),
+                          {"hidden_size": [4, 8]}, cv=2).fit(X, Y)
+    assert search.best_params_["hidden_size"] in (4, 8)
+    sktal.save(est, tmp_path / "det.pt")
+    loaded = sktal.load(tmp_path / "det.pt")
+    for a, b in zip(est.predict(X), loaded.predict(X)):
+        np.testing.assert_allclose(a, b)
+
+
+def test_resampled_training_maps_boundaries():
+    X, Y = _toy(6, 3)
+    est = sktal.SegmentDetector(**FAST, n_segments=32, random_state=0).fit(X, Y)
+    det = est.predict(X)
+    assert all(len(d) == 0 or d[:, 1].max() <= len(x) + 1e-9 for d, x in zip(det, X))
+
+
+@pytest.mark.parametrize("check_name", [
+    "check_estimator_cloneable", "check_estimator_repr", "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible", "check_get_params_invariance",
+    "check_set_params",
+])
+def test_sklearn_api_checks(check_name):
+    from sklearn.utils import estimator_checks as sk_checks
+
+    check = getattr(sk_checks, check_name, None)
+    if check is None:
+        pytest.skip(f"scikit-learn has no {check_name}")
+    check("SegmentDetector", sktal.SegmentDetector(**FAST))

@@ -1,0 +1,136 @@
+"""PseudoLabelRefiner: the pseudo-instance rules by hand, and the estimator API."""
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+import sktal
+from sktal._refinement import pseudo_instances
+from sktal.datasets import make_temporal_actions, simulate_clicks
+from sktal.utils import estimator_checks as ec
+
+RULES = dict(keep_video_classes=True, score_ratio=0.5, click_window=4.0,
+             nms_threshold=0.5, weighted=False)
+
+
+def _refiner(localizer="BackTAL", **kw):
+    loc = getattr(sktal, localizer)(n_segments=16, hidden_size=8, max_epochs=1, batch_size=4)
+    det = sktal.SegmentDetector(hidden_size=8, max_epochs=1, batch_size=4, n_levels=2)
+    return sktal.PseudoLabelRefiner(loc, det, **kw)
+
+
+def test_click_inside_two_overlapping_detections_takes_the_best():
+    det = np.array([[10, 30, 0, 0.6], [15, 25, 0, 0.9], [12, 40, 1, 0.95]])
+    out = pseudo_instances(det, labels=np.array([1, 0]), clicks=np.array([[20, 0]]), **RULES)
+    np.testing.assert_allclose(out, [[15, 25, 0, 1.0]])
+
+
+def test_detection_spanning_two_clicks_is_not_used():
+    det = np.array([[0, 50, 0, 0.9], [8, 14, 0, 0.3]])
+    clicks = np.array([[10, 0], [40, 0]])
+    out = pseudo_instances(det, labels=np.array([1]), clicks=clicks, **RULES)
+    # click 10 -> the short detection; click 40 -> no detection left: window 38.5..42.5
+    np.testing.assert_allclose(out, [[8, 14, 0, 1.0], [38.5, 42.5, 0, 1.0]])
+
+
+def test_click_with_no_detection_gets_a_window_clipped_at_zero():
+    out = pseudo_instances(np.zeros((0, 4)), labels=np.array([1]),
+                           clicks=np.array([[1.2, 0]]), **RULES)
+    np.testing.assert_allclose(out, [[0.0, 3.5, 0, 1.0]])
+
+
+def test_background_click_drops_the_detection_containing_it():
+    det = np.array([[10, 30, 0, 0.9], [40, 50, 0, 0.8], [60, 62, 0, 0.2]])
+    out = pseudo_instances(det, labels=np.array([1]), clicks=np.array([[20, -1]]), **RULES)
+    # [10, 30) dropped; best is now 0.8, so 0.2 < 0.5 * 0.8 is dropped too
+    np.testing.assert_allclose(out, [[40, 50, 0, 1.0]])
+
+
+def test_labels_nms_ratio_and_weights():
+    det = np.array([[0, 10, 0, 0.8], [1, 10, 0, 0.7], [20, 30, 1, 0.9], [40, 50, 0, 0.3]])
+    rules = dict(RULES, weighted=True)
+    out = pseudo_instances(det, labels=np.array([1, 0]), clicks=np.zeros((0, 2)), **rules)
+    # class 1 not in the video; [1, 10) suppressed by NMS (IoU 0.9); 0.3 < 0.4 dropped
+    np.testing.assert_allclose(out, [[0, 10, 0, 1.0]])
+    out = pseudo_instances(det, labels=None, clicks=np.zeros((0, 2)),
+                           **dict(rules, keep_video_classes=False, score_ratio=0.0,
+                                  nms_threshold=1.0))
+    assert len(out) == 4
+    np.testing.assert_allclose(sorted(out[:, 3]), sorted(np.array([0.8, 0.7, 0.9, 0.3]) / 0.9))
+
+
+@pytest.mark.parametrize("check", [
+    ec.check_fit_returns_self, ec.check_unfitted_verbs_raise, ec.check_output_contract,
+    ec.check_pickle_round_trip, ec.check_fit_does_not_change_parameters,
+    ec.check_deterministic_under_random_state, ec.check_subset_predictions_equal_full_set,
+], ids=lambda c: c.__name__)
+def test_common_checks(check):
+    check(_refiner())
+
+
+SEEN = []
+
+
+class Spy(sktal.BackTAL):
+    """BackTAL that records how many videos' clicks each fit receives."""
+
+    def fit(self, X, y, clicks=None):
+        SEEN.append(None if clicks is None else len(clicks))
+        return super().fit(X, y, clicks)
+
+
+def test_clone_pickle_nested_params_and_gridsearch_routes_clicks():
+    data = make_temporal_actions(n_videos=8, random_state=0)
+    clicks = simulate_clicks(data.segments, data.lengths, kind="both", random_state=0)
+    est = _refiner(random_state=0)
+    assert clone(est).get_params()["localizer__lambda_sep"] == est.localizer.lambda_sep
+    seen = SEEN
+    seen.clear()
+    est.set_params(localizer=Spy(n_segments=16, hidden_size=8, max_epochs=1, n_classes=data.y.shape[1]))
+    search = GridSearchCV(est, {"localizer__lambda_sep": [0.5, 1.0],
+                                "detector__hidden_size": [4, 8]}, cv=2)
+    search.fit(data.X, data.segments, clicks=clicks)
+    assert seen and all(n == 4 for n in seen[:-1]) and seen[-1] == 8
+    fitted = search.best_estimator_
+    assert len(fitted.pseudo_segments_) == 8
+    assert fitted.localizer_ is not fitted.localizer
+    again = pickle.loads(pickle.dumps(fitted))
+    for a, b in zip(fitted.predict(data.X), again.predict(data.X)):
+        np.testing.assert_allclose(a, b)
+
+
+def test_two_rounds_and_bad_parameters():
+    data = make_temporal_actions(n_videos=6, random_state=1)
+    est = _refiner("BaSNet", n_rounds=2, random_state=0).fit(data.X, data.y)
+    assert all(p.shape[1] == 4 for p in est.pseudo_segments_)
+    with pytest.raises(ValueError, match="score_ratio"):
+        _refiner(score_ratio=2.0).fit(data.X, data.y)
+
+
+def test_bench_refinement_quick_runs():
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS="1")
+    proc = subprocess.run(
+        [sys.executable, os.path.join(root, "benchmarks", "bench_refinement.py"), "--quick",
+         "--suite", "synthetic"], cwd=root, env=env, capture_output=True, text=True,
+        timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for text in ("SegmentDetector", "FSPTAL + refinement", "pseudo P / R"):
+        assert text in proc.stdout
+
+
+def test_plot_pseudo_segments():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    data = make_temporal_actions(n_videos=6, random_state=2)
+    clicks = simulate_clicks(data.segments, data.lengths, kind="action", random_state=0)
+    est = _refiner("FSPTAL", random_state=0).fit(data.X, data.y, clicks)
+    ax = est.plot_pseudo_segments(data.segments, videos=[0, 1])
+    assert len(ax.patches) >= sum(len(est.pseudo_segments_[i]) for i in (0, 1))
