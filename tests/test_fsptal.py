@@ -18,7 +18,7 @@ from sktal.localizers._fsptal import (
     score_contrast_loss,
     video_losses,
 )
-from sktal.localizers._point_labels import extension_positions, mine_point_labels
+from sktal.localizers._fsptal_functional import extension_positions, mine_point_labels
 
 N = -100
 FAST = dict(n_segments=32, hidden_size=8, embedding_hidden_size=8, embedding_size=4,

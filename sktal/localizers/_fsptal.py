@@ -4,7 +4,7 @@ Built on LACP (Lee & Byun, ICCV 2021): one temporal convolution, sigmoid class a
 background scores fused into ``q̂``, focal point losses. FS-PTAL adds label extension,
 pseudo-label mining (Alg. 2), a score contrast loss with neighbour-bounded outer ranges
 and a feature separation module. The point-label algorithms live in
-:mod:`sktal.localizers._point_labels`.
+:mod:`sktal.localizers._fsptal_functional`.
 """
 import numbers
 
@@ -21,7 +21,7 @@ from ..nn import (
     topk_mean,
     video_bce_loss,
 )
-from ._point_labels import class_runs, extension_positions, mine_point_labels, outer_ranges
+from ._fsptal_functional import class_runs, extension_positions, mine_point_labels, outer_ranges
 
 _EPS = 1e-7
 
@@ -266,7 +266,7 @@ class FSPTAL(BaseLocalizer):
     ----------
     label_extension : bool, default=True
         Module A: resample training videos with weights τ1 on clicked snippets and τ2
-        beside them (:func:`~sktal.localizers._point_labels.extension_positions`).
+        beside them (:func:`~sktal.localizers._fsptal_functional.extension_positions`).
         It replaces `resampling` in training; prediction uses `resampling`.
     point_weight : float, default=2.5
         τ1, sampling weight of clicked snippets.

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from sktal._resampling import IGNORE_INDEX, interpolate_rows, map_click_labels, source_positions
-from sktal.localizers._point_labels import (
+from sktal.localizers._fsptal_functional import (
     class_runs,
     extension_positions,
     mine_point_labels,

@@ -55,7 +55,7 @@ def extension_positions(length, n_segments, points, point_weight=2.5,
 
     Examples
     --------
-    >>> from sktal.localizers._point_labels import extension_positions
+    >>> from sktal.localizers._fsptal_functional import extension_positions
     >>> extension_positions(4, 4, [])          # no label: uniform resampling
     array([0., 1., 2., 3.])
     >>> extension_positions(4, 6, [1]).round(2)   # snippet 1 is read more often
