@@ -332,3 +332,30 @@ def test_fsptal_trains_and_predicts_on_cuda(data):
     on_cpu = mine_point_labels(b.cpu(), q.cpu(), points.cpu(), **kw)
     for a, c in zip(on_gpu, on_cpu):
         assert torch.equal(a.cpu(), c)
+
+
+def test_criterion_on_a_padded_batch_is_the_mean_of_its_videos():
+    # native-length training (n_segments=None) pads a batch to its longest video: every
+    # term must be the mean of the per-video terms, the padding read by none of them
+    torch.manual_seed(3)
+    lengths, n_classes = (10, 6), 2
+    scores = torch.rand(2, 10, n_classes + 1)
+    emb = torch.nn.functional.normalize(torch.randn(2, 10, 4), dim=-1)
+    clicks = torch.full((2, 10), N)
+    clicks[0, 2], clicks[0, 3], clicks[0, 7], clicks[1, 4] = 0, 0, 1, 1
+    labels = torch.tensor([[1.0, 1.0], [0.0, 1.0]])
+    mask = torch.arange(10)[None] < torch.tensor(lengths)[:, None]
+    scores[1, 6:] = 0.99  # padding with values that would change every term
+
+    def terms(v=None):
+        sl = slice(None) if v is None else slice(v, v + 1)
+        n = 10 if v is None else lengths[v]
+        out = {"scores": scores[sl, :n], "embedding": emb[sl, :n]}
+        out["fused"] = out["scores"][..., :-1] * (1 - out["scores"][..., -1:])
+        tgt = {"labels": labels[sl], "click_labels": clicks[sl, :n], "mask": mask[sl, :n]}
+        return _criterion(n_segments=None)(out, tgt)
+
+    batch, singles = terms(), [terms(0), terms(1)]
+    for name in FSPTALLoss.term_names:
+        expected = [s[name].item() for s in singles]
+        assert batch[name].item() == pytest.approx(sum(expected) / 2, rel=1e-5, abs=1e-6), name
