@@ -154,8 +154,8 @@ def feature_separation_loss(embedding, action, background, *, similarity_same,
 
     For each action (background) point, its least similar action (background) point
     should be at least ``similarity_same`` (ψ_same) similar; for each action point, its
-    most similar background point at most ``similarity_diff`` (ψ_diff). Each term is averaged per video
-    over its points, then over the videos having them; the three are summed:
+    most similar background point at most ``similarity_diff`` (ψ_diff). Each term is
+    averaged per video over its points, then over the videos having them; the three are summed:
     :func:`sktal.nn.embedding_separation_loss` with ``average='per_term'``.
 
     Parameters
@@ -362,9 +362,9 @@ class FSPTAL(BaseLocalizer):
 
     Choices where the paper is silent or ambiguous: ``Q_f`` follows FAC-Net
     (``foreground_confidence``) and the video loss sums over channels as Eq. 2–3 write
-    it (``video_loss_reduction``; averaging made it (C + 1) times weaker, measured
-    8.6 -> 13.8 avg mAP at 30 epochs in issue 16's audit); ``Q_v`` is the top-k mean of every class (LACP
-    pools absent classes by their mean over time instead); the action point loss
+    it (``video_loss_reduction``; averaging over channels makes it C + 1 times
+    weaker, which costs mAP in ``benchmarks/bench_fsptal.py --fidelity``); ``Q_v`` is
+    the top-k mean of every class (LACP pools absent classes by their mean over time instead); the action point loss
     also pushes ``b_t`` to 0 (LACP's code); each term is averaged per video, then over
     videos; ``R_c`` is the mean contrast of the segments of class ``c``, and the
     outer range stops one snippet short of the neighbouring segments; in Alg. 2 the
