@@ -79,7 +79,7 @@ def models(quick, max_epochs, fidelity=False):
         rows, ablations = [], FIDELITY_ROWS
     for name, extra in (ablations[:1] if quick else ablations):
         rows.append((name, "action", lambda s, extra=extra: FSPTAL(
-            random_state=s, **budget, **small_embedding, **extra)))
+            random_state=s, **{**budget, **small_embedding, **extra})))
     return rows
 
 
