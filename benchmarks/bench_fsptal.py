@@ -52,7 +52,18 @@ class _EvaluateAt(Callback):
         self.evaluate(len(net.history))
 
 
-def models(quick, max_epochs):
+#: issue 16's fidelity settings: the earlier readings, each fix alone, native length
+FIDELITY_ROWS = [
+    ("FSPTAL earlier (mean, attention)",
+     dict(video_loss_reduction="mean", foreground_confidence="attention")),
+    ("FSPTAL video loss summed only", dict(foreground_confidence="attention")),
+    ("FSPTAL FAC confidence only", dict(video_loss_reduction="mean")),
+    ("FSPTAL (defaults)", {}),
+    ("FSPTAL n_segments=None", dict(n_segments=None)),
+]
+
+
+def models(quick, max_epochs, fidelity=False):
     budget = dict(n_segments=128, hidden_size=64, lr=1e-3, batch_size=8,
                   max_epochs=max_epochs)
     small_embedding = dict(embedding_size=32, embedding_hidden_size=64)
@@ -60,20 +71,19 @@ def models(quick, max_epochs):
     if BackTAL is not None:
         rows.append(("BackTAL (background clicks)", "background",
                      lambda s: BackTAL(random_state=s, **budget)))
-    ablations = [
-        ("FSPTAL (action clicks)", {}),
-        ("FSPTAL w/o A label extension", dict(label_extension=False)),
-        ("FSPTAL w/o B mining", dict(label_mining=False)),
-        ("FSPTAL w/o C score contrast", dict(lambda_score=0.0)),
-        ("FSPTAL w/o D feature separation", dict(feature_separation=False)),
+    ablations = [("FSPTAL (action clicks)", {})] + [
+        ("FSPTAL " + label, extra)
+        for label, extra, _ in FSPTAL._paper_tables["Table 2"]["rows"] if extra
     ]
+    if fidelity:
+        rows, ablations = [], FIDELITY_ROWS
     for name, extra in (ablations[:1] if quick else ablations):
         rows.append((name, "action", lambda s, extra=extra: FSPTAL(
-            random_state=s, **budget, **small_embedding, **extra)))
+            random_state=s, **{**budget, **small_embedding, **extra})))
     return rows
 
 
-def run(seeds, quick, checkpoints):
+def run(seeds, quick, checkpoints, fidelity=False):
     n_videos, n_train = (24, 16) if quick else (100, 60)
     results = {}  # (epochs, model) -> list of mAP arrays
     for seed in seeds:
@@ -87,7 +97,7 @@ def run(seeds, quick, checkpoints):
                                       action_distribution="gaussian", random_state=seed),
         }
         X_train, X_test = data.X[:n_train], data.X[n_train:]
-        for name, kind, build in models(quick, max(checkpoints)):
+        for name, kind, build in models(quick, max(checkpoints), fidelity):
             train_clicks = None if clicks[kind] is None else clicks[kind][:n_train]
             est = build(seed)
             scores = []
@@ -132,11 +142,13 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, nargs="+", default=[20, 40, 60],
                         help="checkpoints (epochs) at which every model is evaluated")
     parser.add_argument("--quick", action="store_true", help="tiny smoke test")
+    parser.add_argument("--fidelity", action="store_true",
+                        help="issue 16's rows: earlier readings, each fix, native length")
     args = parser.parse_args(argv)
     checkpoints = [2, 3] if args.quick else sorted(args.epochs)
     torch.set_num_threads(1)
     start = time.time()
-    results = run(args.seeds, args.quick, checkpoints)
+    results = run(args.seeds, args.quick, checkpoints, args.fidelity)
     print_table(results, args.seeds, checkpoints)
     print(f"total wall time {time.time() - start:.0f} s")
 

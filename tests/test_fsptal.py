@@ -18,7 +18,7 @@ from sktal.localizers._fsptal import (
     score_contrast_loss,
     video_losses,
 )
-from sktal.localizers._point_labels import extension_positions, mine_point_labels
+from sktal.localizers._fsptal_functional import extension_positions, mine_point_labels
 
 N = -100
 FAST = dict(n_segments=32, hidden_size=8, embedding_hidden_size=8, embedding_size=4,
@@ -34,25 +34,53 @@ def data():
 
 
 # ------------------------------------------------------------------------ losses
+def _video_losses(scores, labels, mask=None, **kw):
+    """The video losses with the options the estimator gives them (overridable)."""
+    est = FSPTAL(topk_ratio=2).set_params(**kw)
+    return video_losses(scores, labels, mask, topk_ratio=est.topk_ratio,
+                        foreground_confidence=est.foreground_confidence,
+                        video_loss_reduction=est.video_loss_reduction)
+
+
 def test_video_losses_match_hand_computation():
     scores = torch.tensor([[[0.8, 0.2], [0.4, 0.6]]])  # T=2, one class + background
-    fore, back = video_losses(scores, torch.tensor([[1.0]]), topk_ratio=2)
-    # Q_v = top-1 = [.8, .6] vs [1, 1]; Q_f = sum (1-b) s / sum (1-b) = [2/3, 1/3] vs [1, 0]
+    # defaults: Eq. 2-3 sum over the C + 1 channels; Q_f as FAC-Net,
+    # Q_f[c] = sum s[c] (1-b) / sum s[c]: class (.64 + .16) / 1.2 = 2/3,
+    # background (.2 * .8 + .6 * .4) / .8 = 1/2; Q_v = top-1 = [.8, .6]
+    fore, back = _video_losses(scores, torch.tensor([[1.0]]))
+    assert back.item() == pytest.approx(-(math.log(0.8) + math.log(0.6)), rel=1e-5)
+    assert fore.item() == pytest.approx(-(math.log(2 / 3) + math.log(0.5)), rel=1e-5)
+    fore, back = _video_losses(scores, torch.tensor([[0.0]]))
+    # an absent class is pooled by top-k too (.8) and pushed to 0
+    assert back.item() == pytest.approx(-(math.log(0.2) + math.log(0.6)), rel=1e-5)
+    assert fore.item() == pytest.approx(-(math.log(1 / 3) + math.log(0.5)), rel=1e-5)
+
+
+def test_video_losses_earlier_reading_is_mean_and_attention_pooling():
+    scores = torch.tensor([[[0.8, 0.2], [0.4, 0.6]]])
+    old = dict(foreground_confidence="attention", video_loss_reduction="mean")
+    fore, back = _video_losses(scores, torch.tensor([[1.0]]), **old)
+    # Q_f = sum (1-b) s / sum (1-b) = [2/3, 1/3] vs [1, 0], averaged over 2 channels
     assert back.item() == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, rel=1e-5)
     assert fore.item() == pytest.approx(-math.log(2 / 3), rel=1e-5)
-    fore, back = video_losses(scores, torch.tensor([[0.0]]), topk_ratio=2)
-    # an absent class is pooled by top-k too (.8) and pushed to 0
+    fore, back = _video_losses(scores, torch.tensor([[0.0]]), **old)
     assert back.item() == pytest.approx(-(math.log(0.2) + math.log(0.6)) / 2, rel=1e-5)
     assert fore.item() == pytest.approx(-(math.log(1 / 3) + math.log(2 / 3)) / 2, rel=1e-5)
+    # the sum is exactly (C + 1) times the mean
+    summed = _video_losses(scores, torch.tensor([[1.0]]), foreground_confidence="attention")
+    assert summed[1].item() == pytest.approx(-(math.log(0.8) + math.log(0.6)), rel=1e-5)
 
 
 def test_video_losses_ignore_padding():
     scores = torch.tensor([[[0.8, 0.2], [0.4, 0.6], [0.99, 0.01]]])
     mask = torch.tensor([[True, True, False]])
-    padded = video_losses(scores, torch.tensor([[1.0]]), 2, mask)
-    plain = video_losses(scores[:, :2], torch.tensor([[1.0]]), 2)
-    for a, b in zip(padded, plain):
-        assert a.item() == pytest.approx(b.item(), rel=1e-6)
+    for confidence in ("fac", "attention"):
+        padded = _video_losses(scores, torch.tensor([[1.0]]), mask,
+                               foreground_confidence=confidence)
+        plain = _video_losses(scores[:, :2], torch.tensor([[1.0]]),
+                              foreground_confidence=confidence)
+        for a, b in zip(padded, plain):
+            assert a.item() == pytest.approx(b.item(), rel=1e-6)
 
 
 def test_focal_point_loss_matches_hand_computation():
@@ -78,7 +106,8 @@ def test_score_contrast_loss_matches_hand_computation():
     action = torch.tensor([[N, N, 0, 0, N, N, 1, N]])
     # run [2, 3] (l 2): outer [1, 1] (left floor(1.5)) and nothing right (floor(3.5) = 3)
     # R = .8 - .2; class 1 is not a class of the video: ignored
-    loss = score_contrast_loss(fused, action, torch.tensor([[1.0, 0.0]]))
+    loss = score_contrast_loss(fused, action, torch.tensor([[1.0, 0.0]]), None,
+                               contrast_outer_ratio=0.25)
     assert loss.item() == pytest.approx((1 - 0.6) ** 2, rel=1e-5)
 
 
@@ -90,19 +119,23 @@ def test_score_contrast_outer_range_stops_at_the_next_segment():
     # [1, 8]: outer {0, 9} (not 10, the next segment): .8 - .15 = .65
     # [10, 10]: outer {9} (left bounded by 8 + 1; right floor(10.25) = 10): 1 - .1 = .9
     fused = q.view(1, 12, 1).repeat(2, 1, 1)
-    loss = score_contrast_loss(fused, action, torch.ones(2, 1))  # video 1: no segment
+    loss = score_contrast_loss(fused, action, torch.ones(2, 1), None,
+                               contrast_outer_ratio=0.25)  # video 1: no segment
     assert loss.item() == pytest.approx((1 - (0.65 + 0.9) / 2) ** 2, rel=1e-5)
-    assert score_contrast_loss(fused, torch.full((2, 12), N), torch.ones(2, 1)).item() == 0
+    assert score_contrast_loss(fused, torch.full((2, 12), N), torch.ones(2, 1), None,
+                               contrast_outer_ratio=0.25).item() == 0
 
 
 def test_feature_separation_loss_matches_hand_computation():
     e = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.6, 0.8]]])
     action = torch.tensor([[True, False, True, False]])
     background = ~action
-    loss = feature_separation_loss(e, action, background, same=0.9, diff=0.1)
+    loss = feature_separation_loss(e, action, background, similarity_same=0.9,
+                                   similarity_diff=0.1)
     # bkg-bkg hardest .8 -> .1 each; act-act all 1 -> 0; act-bkg hardest .6 -> .5 each
     assert loss.item() == pytest.approx(0.1 + 0.0 + 0.5, rel=1e-5)
-    assert feature_separation_loss(e, action, torch.zeros_like(action)).item() == 0
+    assert feature_separation_loss(e, action, torch.zeros_like(action),
+                                   similarity_same=0.9, similarity_diff=0.1).item() == 0
 
 
 # ------------------------------------------------------------- module, criterion
@@ -110,8 +143,9 @@ def test_module_fuses_class_and_background_scores():
     torch.manual_seed(0)
     x = torch.randn(2, 7, 5)
     for separation in (True, False):
-        module = FSPTALModule(5, 3, hidden_size=8, dropout=0.0, feature_separation=separation,
-                              embedding_size=4, embedding_hidden_size=6).eval()
+        module = FSPTAL(hidden_size=8, dropout=0.0, feature_separation=separation,
+                        embedding_size=4, embedding_hidden_size=6)._build_module(5, 3).eval()
+        assert isinstance(module, FSPTALModule)
         out = module(x)
         s = out["scores"]
         assert s.shape == (2, 7, 4) and bool(((s > 0) & (s < 1)).all())
@@ -121,13 +155,29 @@ def test_module_fuses_class_and_background_scores():
 
 def test_module_attention_follows_the_embedding():
     torch.manual_seed(0)
-    module = FSPTALModule(5, 2, hidden_size=8, dropout=0.0, embedding_size=4,
-                          embedding_hidden_size=6).eval()
+    module = FSPTAL(hidden_size=8, dropout=0.0, embedding_size=4,
+                    embedding_hidden_size=6)._build_module(5, 2).eval()
     x = torch.randn(1, 6, 5)
     out = module(x)
     assert torch.allclose(out["embedding"].norm(dim=-1), torch.ones(1, 6), atol=1e-6)
     plain = module.classifier(torch.relu(module.conv(x)).transpose(1, 2)).transpose(1, 2)
     assert not torch.allclose(torch.sigmoid(plain), out["scores"])
+
+
+def _criterion(**params):
+    criterion = FSPTAL(**params)._build_criterion(2)
+    assert isinstance(criterion, FSPTALLoss)
+    return criterion
+
+
+def test_inner_pieces_have_no_defaults_and_estimator_names():
+    import inspect
+    names = set(inspect.signature(FSPTAL).parameters)
+    for cls in (FSPTALModule, FSPTALLoss):
+        params = list(inspect.signature(cls).parameters.values())
+        assert all(p.kind is p.KEYWORD_ONLY and p.default is p.empty for p in params)
+        assert {p.name for p in params} - {"n_features", "n_classes"} <= names
+    assert FSPTAL._loss_names == FSPTALLoss.term_names
 
 
 def _criterion_inputs(seed=0):
@@ -144,7 +194,7 @@ def _criterion_inputs(seed=0):
 
 def test_criterion_total_is_the_weighted_sum_of_its_terms():
     outputs, targets = _criterion_inputs()
-    terms = FSPTALLoss(lambda_video=0.5, lambda_point=2.0, lambda_score=3.0,
+    terms = _criterion(lambda_video=0.5, lambda_point=2.0, lambda_score=3.0,
                        lambda_separation=0.25)(outputs, targets)
     assert set(terms) == {"loss", *FSPTAL._loss_names}
     expected = (0.5 * (terms["loss_fore"] + terms["loss_back"])
@@ -158,17 +208,17 @@ def test_criterion_total_is_the_weighted_sum_of_its_terms():
 def test_criterion_without_mining_uses_only_the_clicks():
     outputs, targets = _criterion_inputs()
     targets["click_labels"][1, 1] = N  # drop the background click
-    terms = FSPTALLoss(mining=False)(outputs, targets)
+    terms = _criterion(label_mining=False)(outputs, targets)
     assert terms["loss_point_background"].item() == 0
     assert terms["loss_separation"].item() == 0  # no background point, one action each
-    mined = FSPTALLoss(mining=True)(outputs, targets)
+    mined = _criterion(label_mining=True)(outputs, targets)
     assert mined["loss_point_background"].item() > 0  # forced background in every gap
 
 
 def test_criterion_switched_off_terms_are_zero():
     outputs, targets = _criterion_inputs()
     del outputs["embedding"]
-    terms = FSPTALLoss(lambda_score=0.0)(outputs, targets)
+    terms = _criterion(lambda_score=0.0)(outputs, targets)
     assert terms["loss_score"].item() == 0 and terms["loss_separation"].item() == 0
 
 
@@ -204,7 +254,8 @@ def test_training_positions_follow_label_extension():
     clicks = np.array([[5.0, 1], [9.0, -1]])
     est = FSPTAL(n_segments=16)
     np.testing.assert_array_equal(est._training_positions(0, 20, clicks, None),
-                                  extension_positions(20, 16, [5.0]))
+                                  extension_positions(20, 16, [5.0], point_weight=2.5,
+                                                      neighbour_weight=1.67))
     est.set_params(label_extension=False)
     np.testing.assert_array_equal(est._training_positions(0, 20, clicks, None),
                                   source_positions(20, 16, "interpolate"))
@@ -276,7 +327,35 @@ def test_fsptal_trains_and_predicts_on_cuda(data):
     q = torch.rand(2, 9, 3, device="cuda")
     points = torch.full((2, 9), N, device="cuda")
     points[0, 4] = 1
-    on_gpu = mine_point_labels(b, q, points)
-    on_cpu = mine_point_labels(b.cpu(), q.cpu(), points.cpu())
+    kw = dict(background_threshold=0.85, action_threshold=0.25, mask=None)
+    on_gpu = mine_point_labels(b, q, points, **kw)
+    on_cpu = mine_point_labels(b.cpu(), q.cpu(), points.cpu(), **kw)
     for a, c in zip(on_gpu, on_cpu):
         assert torch.equal(a.cpu(), c)
+
+
+def test_criterion_on_a_padded_batch_is_the_mean_of_its_videos():
+    # native-length training (n_segments=None) pads a batch to its longest video: every
+    # term must be the mean of the per-video terms, the padding read by none of them
+    torch.manual_seed(3)
+    lengths, n_classes = (10, 6), 2
+    scores = torch.rand(2, 10, n_classes + 1)
+    emb = torch.nn.functional.normalize(torch.randn(2, 10, 4), dim=-1)
+    clicks = torch.full((2, 10), N)
+    clicks[0, 2], clicks[0, 3], clicks[0, 7], clicks[1, 4] = 0, 0, 1, 1
+    labels = torch.tensor([[1.0, 1.0], [0.0, 1.0]])
+    mask = torch.arange(10)[None] < torch.tensor(lengths)[:, None]
+    scores[1, 6:] = 0.99  # padding with values that would change every term
+
+    def terms(v=None):
+        sl = slice(None) if v is None else slice(v, v + 1)
+        n = 10 if v is None else lengths[v]
+        out = {"scores": scores[sl, :n], "embedding": emb[sl, :n]}
+        out["fused"] = out["scores"][..., :-1] * (1 - out["scores"][..., -1:])
+        tgt = {"labels": labels[sl], "click_labels": clicks[sl, :n], "mask": mask[sl, :n]}
+        return _criterion(n_segments=None)(out, tgt)
+
+    batch, singles = terms(), [terms(0), terms(1)]
+    for name in FSPTALLoss.term_names:
+        expected = [s[name].item() for s in singles]
+        assert batch[name].item() == pytest.approx(sum(expected) / 2, rel=1e-5, abs=1e-6), name

@@ -4,7 +4,7 @@ Built on LACP (Lee & Byun, ICCV 2021): one temporal convolution, sigmoid class a
 background scores fused into ``q̂``, focal point losses. FS-PTAL adds label extension,
 pseudo-label mining (Alg. 2), a score contrast loss with neighbour-bounded outer ranges
 and a feature separation module. The point-label algorithms live in
-:mod:`sktal.localizers._point_labels`.
+:mod:`sktal.localizers._fsptal_functional`.
 """
 import numbers
 
@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._constants import EPS, IGNORE_INDEX
 from ..base import BaseLocalizer, fill_doc
 from ..nn import (
     AttentionConv1d,
@@ -20,10 +21,13 @@ from ..nn import (
     embedding_separation_loss,
     topk_mean,
     video_bce_loss,
+    valid_mask_or_none,
+    zero_loss,
 )
-from ._point_labels import class_runs, extension_positions, mine_point_labels, outer_ranges
+from ._fsptal_functional import class_runs, extension_positions, mine_point_labels, outer_ranges
 
-_EPS = 1e-7
+#: kernel size of the first (temporal) convolution, as in LACP
+CONV_KERNEL_SIZE = 3
 
 
 def _mean_over_videos(values, valid):
@@ -33,28 +37,45 @@ def _mean_over_videos(values, valid):
     per_video = (values * valid).sum(dim=1) / count.clamp(min=1)
     has = count > 0
     if not bool(has.any()):
-        return values.sum() * 0.0
+        return zero_loss(values)
     return per_video[has].mean()
 
 
-def video_losses(scores, labels, topk_ratio=8, mask=None):
+def foreground_confidences(scores, mask, *, foreground_confidence):
+    """Class-wise foreground confidences ``Q_f`` (B, C + 1) from the scores (B, T, C + 1).
+
+    ``'fac'`` (FAC-Net's class-wise foreground classification, which the paper cites):
+    the foreground attention ``1 - b_t`` pooled over time with each channel's scores as
+    weights, ``Q_f[c] = sum_t s_t[c] (1 - b_t) / sum_t s_t[c]``. ``'attention'``: the
+    scores pooled with the foreground attention as weights,
+    ``Q_f[c] = sum_t (1 - b_t) s_t[c] / sum_t (1 - b_t)`` (the direction used before).
+    """
+    foreground = 1 - scores[..., -1:]
+    weights = scores if foreground_confidence == "fac" else foreground
+    if mask is not None:
+        weights = weights * mask.unsqueeze(-1).to(scores.dtype)
+    pooled = foreground if foreground_confidence == "fac" else scores
+    return (weights * pooled).sum(1) / weights.sum(1).clamp(min=EPS)
+
+
+def video_losses(scores, labels, mask, *, topk_ratio, foreground_confidence,
+                 video_loss_reduction):
     """``L_fore`` and ``L_back`` (Eq. 2–3) from the sigmoid scores (B, T, C + 1).
 
     ``L_back``: BCE between the video scores ``Q_v`` (top-k mean of every channel,
     the background included) and ``[y, 1]``. ``L_fore``: BCE between the class-wise
-    foreground confidences ``Q_f[c] = sum_t (1 - b_t) s_t[c] / sum_t (1 - b_t)``
-    (scores pooled with the foreground attention ``1 - b``) and ``[y, 0]``. Both
-    average over channels and videos.
+    foreground confidences ``Q_f`` (:func:`foreground_confidences`) and ``[y, 0]``.
+    ``video_loss_reduction='sum'`` sums the BCE over the C + 1 channels (Eq. 2–3) and
+    averages over videos; ``'mean'`` averages over channels too, (C + 1) times weaker.
     """
     present = torch.cat([labels, torch.ones_like(labels[:, :1])], dim=1)
-    pool_mask = None if mask is None or bool(mask.all()) else mask
-    video = topk_mean(scores, topk_ratio, pool_mask)
-    foreground = 1 - scores[..., -1:]
-    if mask is not None:
-        foreground = foreground * mask.unsqueeze(-1).to(scores.dtype)
-    confidence = (scores * foreground).sum(1) / foreground.sum(1).clamp(min=_EPS)
+    video = topk_mean(scores, topk_ratio, valid_mask_or_none(mask))
+    confidence = foreground_confidences(scores, mask,
+                                        foreground_confidence=foreground_confidence)
     absent = torch.cat([labels, torch.zeros_like(labels[:, :1])], dim=1)
-    return video_bce_loss(confidence, absent), video_bce_loss(video, present)
+    scale = present.shape[1] if video_loss_reduction == "sum" else 1
+    return (scale * video_bce_loss(confidence, absent),
+            scale * video_bce_loss(video, present))
 
 
 def focal_point_loss(probabilities, targets, points):
@@ -68,13 +89,13 @@ def focal_point_loss(probabilities, targets, points):
     probabilities, targets : torch.Tensor of shape (B, T, K)
     points : torch.Tensor of shape (B, T), bool
     """
-    p = probabilities.clamp(_EPS, 1 - _EPS)
+    p = probabilities.clamp(EPS, 1 - EPS)
     loss = -(targets * (1 - p) ** 2 * torch.log(p)
              + (1 - targets) * p ** 2 * torch.log(1 - p)).sum(-1)
     return _mean_over_videos(loss, points)
 
 
-def score_contrast_loss(fused, action, labels, mask=None, outer_ratio=0.25):
+def score_contrast_loss(fused, action, labels, mask, *, contrast_outer_ratio):
     """``L_score`` (Eq. 8–9): outer-inner contrast of the pseudo segments.
 
     Runs of action points of class ``c`` are the pseudo segments ``SL_c``; each has
@@ -87,20 +108,20 @@ def score_contrast_loss(fused, action, labels, mask=None, outer_ratio=0.25):
     ----------
     fused : torch.Tensor of shape (B, T, C)
     action : torch.Tensor of shape (B, T), long
-        Class index at action points, ``-100`` elsewhere.
+        Class index at action points, ``IGNORE_INDEX`` elsewhere.
     labels : torch.Tensor of shape (B, C)
-    mask : torch.Tensor of shape (B, T), bool, optional
-    outer_ratio : float, default=0.25
+    mask : torch.Tensor of shape (B, T), bool, or None
+    contrast_outer_ratio : float
         δ.
     """
     n_videos, length, n_classes = fused.shape
     lengths = None if mask is None else mask.sum(1)
     runs = class_runs(action, n_classes, lengths)
     if runs["start"].numel() == 0:
-        return fused.sum() * 0.0
+        return zero_loss(fused)
     start, end = runs["start"], runs["end"]
     left, right = outer_ranges(start, end, runs["previous_end"], runs["next_start"],
-                               outer_ratio)
+                               contrast_outer_ratio=contrast_outer_ratio)
     cumulative = F.pad(fused.transpose(1, 2).cumsum(-1), (1, 0))  # (B, C, T + 1)
     rows = cumulative[runs["video"], runs["label"]]  # (n_runs, T + 1)
 
@@ -127,13 +148,14 @@ def score_contrast_loss(fused, action, labels, mask=None, outer_ratio=0.25):
     return _mean_over_videos(best_gap.view(shape), valid.view(shape))
 
 
-def feature_separation_loss(embedding, action, background, same=0.9, diff=0.1):
+def feature_separation_loss(embedding, action, background, *, similarity_same,
+                            similarity_diff):
     """``L_fs`` (Eq. 11–14): hinge losses on hard-mined cosine similarities.
 
     For each action (background) point, its least similar action (background) point
-    should be at least ``same`` (ψ_same) similar; for each action point, its most
-    similar background point at most ``diff`` (ψ_diff). Each term is averaged per video
-    over its points, then over the videos having them; the three are summed:
+    should be at least ``similarity_same`` (ψ_same) similar; for each action point, its
+    most similar background point at most ``similarity_diff`` (ψ_diff). Each term is
+    averaged per video over its points, then over the videos having them; the three are summed:
     :func:`sktal.nn.embedding_separation_loss` with ``average='per_term'``.
 
     Parameters
@@ -142,7 +164,8 @@ def feature_separation_loss(embedding, action, background, same=0.9, diff=0.1):
         L2-normalised embeddings.
     action, background : torch.Tensor of shape (B, T), bool
     """
-    return embedding_separation_loss(embedding, action, background, same, diff,
+    return embedding_separation_loss(embedding, action, background, similarity_same,
+                                     similarity_diff,
                                      symmetric=False, average="per_term")
 
 
@@ -156,14 +179,14 @@ class FSPTALModule(nn.Module):
     ``fused`` ``q̂[t, c] = s[t, c] (1 - s[t, C])`` (B, T, C) and ``embedding``.
     """
 
-    def __init__(self, n_features, n_classes, hidden_size=2048, dropout=0.7,
-                 feature_separation=True, embedding_size=32, embedding_hidden_size=512):
+    def __init__(self, *, n_features, n_classes, hidden_size, dropout, feature_separation,
+                 embedding_size, embedding_hidden_size):
         super().__init__()
         self.embedding = (
             EmbeddingModule(n_features, embedding_hidden_size, embedding_size)
             if feature_separation else None
         )
-        self.conv = AttentionConv1d(n_features, hidden_size, 3, bias=True)
+        self.conv = AttentionConv1d(n_features, hidden_size, CONV_KERNEL_SIZE, bias=True)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Conv1d(hidden_size, n_classes + 1, 1, bias=False)
 
@@ -186,29 +209,38 @@ class FSPTALLoss(nn.Module):
     """``λ1 L_vid + λ2 L_point + λ3 L_score + λ4 L_fs`` (Eq. 15).
 
     Pseudo labels are mined on the fly from the detached scores of the batch
-    (:func:`mine_point_labels`) whenever ``mining`` is on; otherwise the action and
-    background points are the (extended) clicks alone.
+    (:func:`mine_point_labels`) whenever ``label_mining`` is on; otherwise the action and
+    background points are the (extended) clicks alone. Every argument is the
+    :class:`FSPTAL` parameter of the same name.
     """
 
-    def __init__(self, topk_ratio=8, lambda_video=1.0, lambda_point=1.0, lambda_score=1.0,
-                 lambda_separation=1.0, mining=True, background_threshold=0.85,
-                 action_threshold=0.25, outer_ratio=0.25, similarity_same=0.9,
-                 similarity_diff=0.1):
+    term_names = ("loss_fore", "loss_back", "loss_point_action", "loss_point_background",
+                  "loss_score", "loss_separation")
+
+    def __init__(self, *, topk_ratio, lambda_video, lambda_point, lambda_score,
+                 lambda_separation, label_mining, background_threshold, action_threshold,
+                 contrast_outer_ratio, similarity_same, similarity_diff,
+                 foreground_confidence, video_loss_reduction):
         super().__init__()
         self.topk_ratio = topk_ratio
-        self.lambdas = (lambda_video, lambda_point, lambda_score, lambda_separation)
-        self.mining = mining
+        self.lambda_video = lambda_video
+        self.lambda_point = lambda_point
+        self.lambda_score = lambda_score
+        self.lambda_separation = lambda_separation
+        self.label_mining = label_mining
         self.background_threshold = background_threshold
         self.action_threshold = action_threshold
-        self.outer_ratio = outer_ratio
+        self.contrast_outer_ratio = contrast_outer_ratio
         self.similarity_same = similarity_same
         self.similarity_diff = similarity_diff
+        self.foreground_confidence = foreground_confidence
+        self.video_loss_reduction = video_loss_reduction
 
     def forward(self, outputs, targets):
         scores, fused = outputs["scores"], outputs["fused"]
         labels, points, mask = targets["labels"], targets["click_labels"], targets.get("mask")
         n_classes = labels.shape[1]
-        if self.mining:
+        if self.label_mining:
             action, background = mine_point_labels(
                 scores[..., -1].detach(), fused.detach(), points,
                 background_threshold=self.background_threshold,
@@ -216,36 +248,39 @@ class FSPTALLoss(nn.Module):
             )
         else:
             is_action = (points >= 0) & (points < n_classes)
-            action = torch.where(is_action, points, torch.full_like(points, -100))
+            action = torch.where(is_action, points, torch.full_like(points, IGNORE_INDEX))
             background = points == n_classes
         is_action = action >= 0
         probabilities = torch.cat([fused, scores[..., -1:]], dim=-1)
         action_target = F.one_hot(action.clamp(min=0), n_classes + 1).to(fused.dtype)
         background_target = torch.zeros_like(probabilities)
         background_target[..., -1] = 1
-        zero = fused.sum() * 0.0
         terms = {}
         terms["loss_fore"], terms["loss_back"] = video_losses(
-            scores, labels, self.topk_ratio, mask
+            scores, labels, mask, topk_ratio=self.topk_ratio,
+            foreground_confidence=self.foreground_confidence,
+            video_loss_reduction=self.video_loss_reduction,
         )
         terms["loss_point_action"] = focal_point_loss(probabilities, action_target, is_action)
         terms["loss_point_background"] = focal_point_loss(
             probabilities, background_target, background
         )
         terms["loss_score"] = (
-            score_contrast_loss(fused, action, labels, mask, self.outer_ratio)
-            if self.lambdas[2] else zero
+            score_contrast_loss(fused, action, labels, mask,
+                                contrast_outer_ratio=self.contrast_outer_ratio)
+            if self.lambda_score else zero_loss(fused)
         )
         terms["loss_separation"] = (
             feature_separation_loss(outputs["embedding"], is_action, background,
-                                    self.similarity_same, self.similarity_diff)
-            if "embedding" in outputs and self.lambdas[3] else zero
+                                    similarity_same=self.similarity_same,
+                                    similarity_diff=self.similarity_diff)
+            if "embedding" in outputs and self.lambda_separation else zero_loss(fused)
         )
-        l1, l2, l3, l4 = self.lambdas
         terms["loss"] = (
-            l1 * (terms["loss_fore"] + terms["loss_back"])
-            + l2 * (terms["loss_point_action"] + terms["loss_point_background"])
-            + l3 * terms["loss_score"] + l4 * terms["loss_separation"]
+            self.lambda_video * (terms["loss_fore"] + terms["loss_back"])
+            + self.lambda_point * (terms["loss_point_action"] + terms["loss_point_background"])
+            + self.lambda_score * terms["loss_score"]
+            + self.lambda_separation * terms["loss_separation"]
         )
         return terms
 
@@ -266,7 +301,7 @@ class FSPTAL(BaseLocalizer):
     ----------
     label_extension : bool, default=True
         Module A: resample training videos with weights τ1 on clicked snippets and τ2
-        beside them (:func:`~sktal.localizers._point_labels.extension_positions`).
+        beside them (:func:`~sktal.localizers._fsptal_functional.extension_positions`).
         It replaces `resampling` in training; prediction uses `resampling`.
     point_weight : float, default=2.5
         τ1, sampling weight of clicked snippets.
@@ -296,6 +331,15 @@ class FSPTAL(BaseLocalizer):
         ``L_fs``.
     agnostic_proposals : bool, default=True
         Also propose segments where ``1 - b_t`` is high (LACP's inference).
+    foreground_confidence : {'fac', 'attention'}, default='fac'
+        How ``Q_f`` pools (:func:`foreground_confidences`). ``'fac'``: FAC-Net's
+        class-wise foreground confidence, which the paper cites: the foreground
+        attention ``1 - b_t`` averaged with each channel's scores as weights.
+        ``'attention'``: the scores averaged with ``1 - b_t`` as weights (the opposite
+        direction, sktal's earlier reading).
+    video_loss_reduction : {'sum', 'mean'}, default='sum'
+        ``'sum'``: Eq. 2–3 sum the BCE over the C + 1 channels (then average over
+        videos). ``'mean'`` averages over channels too, (C + 1) times weaker.
 %(common_parameters)s
     Attributes
     ----------
@@ -316,9 +360,11 @@ class FSPTAL(BaseLocalizer):
     they always match the batch's (extended) snippets and cost one vectorised pass.
     Background clicks, when given, are background points too.
 
-    Choices where the paper is silent or ambiguous: ``Q_f`` pools the scores with the
-    foreground attention ``1 - b_t``; ``Q_v`` is the top-k mean of every class (LACP
-    pools absent classes by their mean over time instead); the action point loss
+    Choices where the paper is silent or ambiguous: ``Q_f`` follows FAC-Net
+    (``foreground_confidence``) and the video loss sums over channels as Eq. 2–3 write
+    it (``video_loss_reduction``; averaging over channels makes it C + 1 times
+    weaker, which costs mAP in ``benchmarks/bench_fsptal.py --fidelity``); ``Q_v`` is
+    the top-k mean of every class (LACP pools absent classes by their mean over time instead); the action point loss
     also pushes ``b_t`` to 0 (LACP's code); each term is averaged per video, then over
     videos; ``R_c`` is the mean contrast of the segments of class ``c``, and the
     outer range stops one snippet short of the neighbouring segments; in Alg. 2 the
@@ -345,8 +391,23 @@ class FSPTAL(BaseLocalizer):
     #: what ``fit`` learns from besides video labels (``None``: video labels only)
     supervision = "action"
 
-    _loss_names = ("loss_fore", "loss_back", "loss_point_action", "loss_point_background",
-                   "loss_score", "loss_separation")
+    _loss_names = FSPTALLoss.term_names
+
+    #: the paper's ablations as parameter settings, with its THUMOS14 numbers
+    _paper_tables = {
+        "Table 2": {
+            "caption": "Ablations on THUMOS14 (A label extension, B pseudo-label mining, "
+                       "C score contrast, D feature separation)",
+            "metric": "avg mAP 0.1:0.7 (%)",
+            "rows": [
+                ("w/o A label extension", {"label_extension": False}, 54.8),
+                ("w/o B pseudo-label mining", {"label_mining": False}, 49.3),
+                ("w/o C score contrast", {"lambda_score": 0.0}, 52.5),
+                ("w/o D feature separation", {"feature_separation": False}, 51.6),
+                ("FS-PTAL (A+B+C+D)", {}, 56.7),
+            ],
+        },
+    }
 
     _parameter_constraints = {
         "label_extension": dict(kind=(bool, np.bool_)),
@@ -366,6 +427,8 @@ class FSPTAL(BaseLocalizer):
         "lambda_score": dict(kind=numbers.Real, low=0),
         "lambda_separation": dict(kind=numbers.Real, low=0),
         "agnostic_proposals": dict(kind=(bool, np.bool_)),
+        "foreground_confidence": dict(options=("fac", "attention")),
+        "video_loss_reduction": dict(options=("sum", "mean")),
     }
 
     def __init__(self, *, label_extension=True, point_weight=2.5, neighbour_weight=1.67,
@@ -373,7 +436,8 @@ class FSPTAL(BaseLocalizer):
                  contrast_outer_ratio=0.25, feature_separation=True, embedding_size=32,
                  embedding_hidden_size=512, similarity_same=0.9, similarity_diff=0.1,
                  lambda_video=1.0, lambda_point=1.0, lambda_score=1.0,
-                 lambda_separation=1.0, agnostic_proposals=True, n_segments=750,
+                 lambda_separation=1.0, agnostic_proposals=True, foreground_confidence="fac",
+                 video_loss_reduction="sum", n_segments=750,
                  resampling="interpolate", hidden_size=2048, dropout=0.7, topk_ratio=8,
                  lr=1e-4, weight_decay=5e-4, batch_size=16, max_epochs=120,
                  class_threshold=0.25, class_fallback="argmax", nms_threshold=0.7, max_detections=1000, tiou_thresholds=None,
@@ -398,6 +462,8 @@ class FSPTAL(BaseLocalizer):
         self.lambda_score = lambda_score
         self.lambda_separation = lambda_separation
         self.agnostic_proposals = agnostic_proposals
+        self.foreground_confidence = foreground_confidence
+        self.video_loss_reduction = video_loss_reduction
         self.n_segments = n_segments
         self.resampling = resampling
         self.hidden_size = hidden_size
@@ -435,21 +501,23 @@ class FSPTAL(BaseLocalizer):
             return super()._training_positions(index, length, clicks, rng)
         n_out = None if self.resampling is None else self.n_segments
         points = clicks[clicks[:, 1] >= 0, 0]
-        return extension_positions(length, n_out, points, self.point_weight,
-                                   self.neighbour_weight)
+        return extension_positions(length, n_out, points, point_weight=self.point_weight,
+                                   neighbour_weight=self.neighbour_weight)
 
     def _build_module(self, n_features, n_classes):
-        return FSPTALModule(n_features, n_classes, self.hidden_size, self.dropout,
-                            self.feature_separation, self.embedding_size,
-                            self.embedding_hidden_size)
+        return FSPTALModule(
+            n_features=n_features, n_classes=n_classes,
+            **{k: getattr(self, k) for k in ("hidden_size", "dropout", "feature_separation",
+                                             "embedding_size", "embedding_hidden_size")},
+        )
 
     def _build_criterion(self, n_classes):
-        return FSPTALLoss(
-            self.topk_ratio, self.lambda_video, self.lambda_point, self.lambda_score,
-            self.lambda_separation, self.label_mining, self.background_threshold,
-            self.action_threshold, self.contrast_outer_ratio, self.similarity_same,
-            self.similarity_diff,
-        )
+        return FSPTALLoss(**{k: getattr(self, k) for k in (
+            "topk_ratio", "lambda_video", "lambda_point", "lambda_score",
+            "lambda_separation", "label_mining", "background_threshold",
+            "action_threshold", "contrast_outer_ratio", "similarity_same",
+            "similarity_diff", "foreground_confidence", "video_loss_reduction",
+        )})
 
     def _localization_scores(self, outputs):
         scores = outputs["scores"]

@@ -19,8 +19,7 @@ import torch.nn.functional as F
 from .._resampling import IGNORE_INDEX
 
 
-def extension_positions(length, n_segments, points, point_weight=2.5,
-                        neighbour_weight=1.67):
+def extension_positions(length, n_segments, points, *, point_weight, neighbour_weight):
     """Source positions of the training snippets after label extension (Eq. 1).
 
     Every snippet of the video gets sampling weight 1; the labelled snippets (grouped
@@ -43,9 +42,9 @@ def extension_positions(length, n_segments, points, point_weight=2.5,
     points : array-like of float
         Timesteps of the labelled (action) points; a point at ``t`` marks snippet
         ``floor(t)``, as everywhere in sktal.
-    point_weight : float, default=2.5
+    point_weight : float
         τ1.
-    neighbour_weight : float, default=1.67
+    neighbour_weight : float
         τ2.
 
     Returns
@@ -55,10 +54,10 @@ def extension_positions(length, n_segments, points, point_weight=2.5,
 
     Examples
     --------
-    >>> from sktal.localizers._point_labels import extension_positions
-    >>> extension_positions(4, 4, [])          # no label: uniform resampling
+    >>> from sktal.localizers._fsptal_functional import extension_positions
+    >>> extension_positions(4, 4, [], point_weight=2.5, neighbour_weight=1.67)
     array([0., 1., 2., 3.])
-    >>> extension_positions(4, 6, [1]).round(2)   # snippet 1 is read more often
+    >>> extension_positions(4, 6, [1], point_weight=2.5, neighbour_weight=1.67).round(2)
     array([0.  , 0.52, 0.97, 1.43, 2.07, 2.93])
     """
     n = length if n_segments is None else int(n_segments)
@@ -85,8 +84,8 @@ def _segment_reduce(values, keys, n_keys, reduce, fill):
     return out.scatter_reduce(0, keys, values, reduce=reduce, include_self=False)
 
 
-def mine_point_labels(background, class_scores, point_labels, *, background_threshold=0.85,
-                      action_threshold=0.25, mask=None):
+def mine_point_labels(background, class_scores, point_labels, *, background_threshold,
+                      action_threshold, mask):
     """Pseudo action and background points from scores and action points (Alg. 2).
 
     Per video, with the action points splitting the timeline into gaps (the video
@@ -117,11 +116,11 @@ def mine_point_labels(background, class_scores, point_labels, *, background_thre
     point_labels : torch.Tensor of shape (B, T), long
         Class index at action points, ``C`` at background clicks, anything else (e.g.
         ``-100``) elsewhere.
-    background_threshold : float, default=0.85
+    background_threshold : float
         γ_bkg.
-    action_threshold : float, default=0.25
+    action_threshold : float
         γ_act.
-    mask : torch.Tensor of shape (B, T), bool, optional
+    mask : torch.Tensor of shape (B, T), bool, or None
         ``True`` on valid (not padded) snippets.
 
     Returns
@@ -213,7 +212,7 @@ def class_runs(action, n_classes, lengths=None):
                 previous_end=previous_end, next_start=next_start)
 
 
-def outer_ranges(start, end, previous_end, next_start, ratio=0.25):
+def outer_ranges(start, end, previous_end, next_start, *, contrast_outer_ratio):
     """Outer range of each segment, bounded by its neighbours (FS-PTAL Eq. 8).
 
     The outer region of segment ``[s, e]`` (length ``l = e - s + 1``) is
@@ -226,7 +225,7 @@ def outer_ranges(start, end, previous_end, next_start, ratio=0.25):
     Parameters
     ----------
     start, end, previous_end, next_start : torch.Tensor of shape (n,), long
-    ratio : float, default=0.25
+    contrast_outer_ratio : float
         δ.
 
     Returns
@@ -236,6 +235,6 @@ def outer_ranges(start, end, previous_end, next_start, ratio=0.25):
         ``left == s`` or ``right == e``).
     """
     size = (end - start + 1).to(torch.float64)
-    left = torch.floor(start - ratio * size).long()
-    right = torch.floor(end + ratio * size).long()
+    left = torch.floor(start - contrast_outer_ratio * size).long()
+    right = torch.floor(end + contrast_outer_ratio * size).long()
     return torch.maximum(left, previous_end + 1), torch.minimum(right, next_start - 1)

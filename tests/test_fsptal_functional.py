@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
+from sktal import FSPTAL
 from sktal._resampling import IGNORE_INDEX, interpolate_rows, map_click_labels, source_positions
-from sktal.localizers._point_labels import (
+from sktal.localizers._fsptal_functional import (
     class_runs,
     extension_positions,
     mine_point_labels,
@@ -12,13 +13,18 @@ from sktal.localizers._point_labels import (
 )
 
 N = IGNORE_INDEX
+_DEFAULTS = FSPTAL().get_params()
+#: label extension with the estimator's τ1, τ2
+EXT = {k: _DEFAULTS[k] for k in ("point_weight", "neighbour_weight")}
+#: mining with the estimator's γ_bkg, γ_act
+MINE = {k: _DEFAULTS[k] for k in ("background_threshold", "action_threshold")}
 
 
 # ----------------------------------------------------------------- label extension
 def test_extension_without_points_is_linear_interpolation():
     for length, n in [(37, 20), (10, 10), (5, 23)]:
         np.testing.assert_allclose(
-            extension_positions(length, n, []),
+            extension_positions(length, n, [], **EXT),
             source_positions(length, n, "interpolate"),
             atol=1e-12,
         )
@@ -27,7 +33,7 @@ def test_extension_without_points_is_linear_interpolation():
 def test_extension_hand_computed_positions():
     # weights [1.67, 2.5, 1.67, 1], quantiles (j + .5) / 6 * 6.84 on the piecewise-linear CDF
     expected = [0.0, 0.516, 0.972, 1.428, 2.0748503, 2.93]
-    np.testing.assert_allclose(extension_positions(4, 6, [1]), expected, atol=1e-6)
+    np.testing.assert_allclose(extension_positions(4, 6, [1], **EXT), expected, atol=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -36,11 +42,11 @@ def test_extension_is_monotone_with_requested_length(seed):
     length = int(rng.integers(1, 60))
     n = int(rng.integers(1, 80))
     points = rng.integers(0, length, size=rng.integers(0, 6))
-    pos = extension_positions(length, n, points)
+    pos = extension_positions(length, n, points, **EXT)
     assert pos.shape == (n,)
     assert np.all(np.diff(pos) >= 0)
     assert pos.min() >= 0 and pos.max() <= length - 1
-    assert extension_positions(length, None, points).shape == (length,)
+    assert extension_positions(length, None, points, **EXT).shape == (length,)
 
 
 def test_extension_samples_in_proportion_to_the_weights():
@@ -56,7 +62,7 @@ def test_extension_moves_labels_onto_their_features():
     length, t0, t1 = 30, 7, 21
     video = np.arange(length, dtype=np.float32)[:, None]  # feature = own index
     clicks = np.array([[t0, 2], [t1, 0]], dtype=float)
-    pos = extension_positions(length, 30, clicks[:, 0])
+    pos = extension_positions(length, 30, clicks[:, 0], **EXT)
     features = interpolate_rows(video, pos)[:, 0]
     labels = map_click_labels(clicks, pos, n_classes=3)
     for t, c in [(t0, 2), (t1, 0)]:
@@ -75,6 +81,7 @@ def _mine(b, q_argmax, points, n_classes=2, **kw):
     b = torch.tensor([b], dtype=torch.float32)
     q = torch.nn.functional.one_hot(torch.tensor([q_argmax]), n_classes).float()
     points = torch.tensor([points])
+    kw = {**MINE, "mask": None, **kw}
     action, background = mine_point_labels(b, q, points, **kw)
     return action[0].tolist(), background[0].int().tolist()
 
@@ -246,7 +253,8 @@ def test_outer_ranges_without_neighbours_is_lacps_range():
     for s in range(0, 40, 3):
         for e in range(s, 40, 4):
             left, right = outer_ranges(torch.tensor([s]), torch.tensor([e]),
-                                       torch.tensor([-1]), torch.tensor([length]))
+                                       torch.tensor([-1]), torch.tensor([length]),
+                                       contrast_outer_ratio=0.25)
             size = e - s + 1
             assert left.item() == max(0, int(s - 0.25 * size))
             assert right.item() == min(length - 1, int(e + 0.25 * size))
@@ -254,12 +262,13 @@ def test_outer_ranges_without_neighbours_is_lacps_range():
 
 def test_outer_ranges_stop_at_neighbouring_segments():
     start, end = torch.tensor([4, 2]), torch.tensor([19, 9])
-    left, right = outer_ranges(start, end, torch.tensor([0, -1]), torch.tensor([40, 11]))
+    left, right = outer_ranges(start, end, torch.tensor([0, -1]), torch.tensor([40, 11]),
+                               contrast_outer_ratio=0.25)
     # [4, 19] (l 16): floor(4 - 4) = 0, but [.., 0] is the previous segment -> 1
     # [2, 9] (l 8): floor(9 + 2) = 11, but the next segment starts at 11 -> 10
     assert left.tolist() == [1, 0]
     assert right.tolist() == [23, 10]
     # δ = 0 leaves no outer range
     left, right = outer_ranges(start, end, torch.tensor([-1, -1]), torch.tensor([40, 40]),
-                               ratio=0.0)
+                               contrast_outer_ratio=0.0)
     assert left.tolist() == [4, 2] and right.tolist() == [19, 9]
