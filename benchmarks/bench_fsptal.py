@@ -33,13 +33,8 @@ sys.path.insert(0, ROOT)
 from skorch.callbacks import Callback  # noqa: E402
 
 from sktal.datasets import make_temporal_actions, simulate_clicks  # noqa: E402
-from sktal.localizers import BaSNet, FSPTAL  # noqa: E402
+from sktal.localizers import BackTAL, BaSNet, FSPTAL  # noqa: E402
 from sktal.metrics import DEFAULT_TIOU_THRESHOLDS, detection_map  # noqa: E402
-
-try:  # written in parallel; the comparison is skipped when it is missing
-    from sktal.localizers import BackTAL  # noqa: E402
-except ImportError:  # pragma: no cover
-    BackTAL = None
 
 
 class _EvaluateAt(Callback):
@@ -67,10 +62,9 @@ def models(quick, max_epochs, fidelity=False):
     budget = dict(n_segments=128, hidden_size=64, lr=1e-3, batch_size=8,
                   max_epochs=max_epochs)
     small_embedding = dict(embedding_size=32, embedding_hidden_size=64)
-    rows = [("BaSNet (video labels)", "none", lambda s: BaSNet(random_state=s, **budget))]
-    if BackTAL is not None:
-        rows.append(("BackTAL (background clicks)", "background",
-                     lambda s: BackTAL(random_state=s, **budget)))
+    rows = [("BaSNet (video labels)", "none", lambda s: BaSNet(random_state=s, **budget)),
+            ("BackTAL (background clicks)", "background",
+             lambda s: BackTAL(random_state=s, **budget))]
     ablations = [("FSPTAL (action clicks)", {})] + [
         ("FSPTAL " + label, extra)
         for label, extra, _ in FSPTAL._paper_tables["Table 2"]["rows"] if extra
@@ -132,8 +126,6 @@ def print_table(results, seeds, checkpoints):
             cells = " ".join(f"{m:5.1f} ± {s:3.1f}" for m, s in zip(maps.mean(0), maps.std(0)))
             avg = maps.mean(1)
             print(f"{name:<33} {cells} {avg.mean():6.1f} ± {avg.std():4.1f}")
-    if BackTAL is None:
-        print("BackTAL is not available (sktal.localizers.BackTAL missing): not compared.")
 
 
 def main(argv=None):

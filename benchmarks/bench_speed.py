@@ -260,14 +260,17 @@ class CoreTimer:
 def bench_method(name, args, device, data, memory, precision="32"):
     """Time training and prediction of one method; returns a result dict."""
     cls = getattr(sktal, name)
-    X, y, _, clicks = data
+    X, y, segments, clicks = data
     supervision = METHODS[name]
+    n_classes = y.shape[1]
+    if cls.supervision == "segments":   # a fully supervised detector learns the segments
+        y = segments
     n_fit = len(X)
     epoch_times = []
     known = cls().get_params()
     params = dict(n_segments=args.n_segments, hidden_size=args.hidden_size,
                   batch_size=args.batch_size, max_epochs=1, device=device,
-                  random_state=0, warm_start=True, n_classes=y.shape[1],
+                  random_state=0, warm_start=True, n_classes=n_classes,
                   callbacks=[("speed_epoch_timer", EpochTimer(epoch_times.append, device))])
     if "embedding_hidden_size" in known:
         params["embedding_hidden_size"] = min(512, args.hidden_size)

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from sktal._registry import LOCALIZERS
+from sktal._registry import LOCALIZERS, get_localizer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
 BENCHMARKS = os.path.join(ROOT, "benchmarks")
@@ -40,8 +40,9 @@ def test_run_methods_quick_prints_both_protocols_and_ablations(tmp_path):
     for title in ("BackTAL Table 7", "BackTAL Table 6", "TEN Table 3", "TEN Table 4",
                   "FS-PTAL Table 2"):
         assert title in stdout
-    for name in LOCALIZERS:
-        assert f"{name} (" in stdout
+    for name in LOCALIZERS:   # the weak localizers; the ceiling is bench_refinement's
+        if get_localizer(name).supervision != "segments":
+            assert f"{name} (" in stdout
     runs = [r for r in results["runs"] if "error" not in r]
     assert runs and all(len(r["clean"]) == 7 and len(r["paper"]) == 7 for r in runs)
     # the paper protocol keeps the best evaluation, so it is never below the clean one
@@ -77,7 +78,7 @@ def test_bench_speed_quick_prints_training_prediction_and_postprocessing(tmp_pat
     for section in ("Training", "Prediction", "Post-processing", "matmul rate"):
         assert section in stdout
     assert {(r["method"], r["precision"]) for r in results["methods"]} == {
-        (m, p) for m in ("BaSNet", "TEN", "BackTAL", "FSPTAL") for p in ("32", "bf16")}
+        (m, p) for m in LOCALIZERS for p in ("32", "bf16")}
     for r in results["methods"]:
         assert 0.0 <= r["outside_core_share"] < 1.0, r
     assert "outside" in stdout

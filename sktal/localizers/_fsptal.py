@@ -289,7 +289,7 @@ class FSPTALLoss(nn.Module):
 class FSPTAL(BaseLocalizer):
     """Point-supervised localization by fine-grained action-background separation.
 
-    FS-PTAL (paper 004, built on LACP) learns from video labels and one action click
+    FS-PTAL (built on LACP) learns from video labels and one action click
     per instance. Training snippets are resampled more densely around the clicks (label
     extension); pseudo action and background points are mined from the current scores
     (Alg. 2) and trained with focal point losses; pseudo segments (runs of action
