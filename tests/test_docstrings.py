@@ -23,7 +23,7 @@ from sktal.utils.discovery import all_localizers  # noqa: E402
 
 PUBLIC_MODULES = ["sktal.metrics", "sktal.datasets", "sktal.postprocessing",
                   "sktal.inspection", "sktal.plotting", "sktal.utils",
-                  "sktal.preprocessing"]
+                  "sktal.preprocessing", "sktal.model_selection"]
 
 
 def _public_classes():
