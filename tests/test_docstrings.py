@@ -22,7 +22,8 @@ from sktal._docs import (  # noqa: E402
 from sktal.utils.discovery import all_localizers  # noqa: E402
 
 PUBLIC_MODULES = ["sktal.metrics", "sktal.datasets", "sktal.postprocessing",
-                  "sktal.inspection", "sktal.plotting", "sktal.utils"]
+                  "sktal.inspection", "sktal.plotting", "sktal.utils",
+                  "sktal.preprocessing", "sktal.model_selection"]
 
 
 def _public_classes():

@@ -133,3 +133,25 @@ def test_importing_plotting_and_inspection_imports_neither_matplotlib_nor_torch(
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plot_error_analysis(TRUTH, DETS),
+    lambda: plot_detections(DETS, TRUTH, class_names=["a long class name", "another long one"]),
+    lambda: plot_cas(np.random.default_rng(0).random((60, 2)), TRUTH[0], detections=DETS[0]),
+    lambda: plot_precision_recall(TRUTH, DETS),
+], ids=["error_analysis", "detections", "cas", "precision_recall"])
+def test_saved_figures_are_not_clipped(draw, tmp_path):
+    # issue #15.10: the legend of plot_error_analysis sits right of the axes and the
+    # labels are near the edges; a saved figure must hold every artist.
+    ax = draw()
+    fig = ax.figure
+    assert fig.get_layout_engine() is not None
+    assert type(fig.get_layout_engine()).__name__ == "ConstrainedLayoutEngine"
+    fig.savefig(tmp_path / "plot.png")  # draws, so the layout is applied
+    renderer = fig.canvas.get_renderer()
+    tight = fig.get_tightbbox(renderer)          # inches
+    box = fig.bbox_inches
+    tol = 1e-3
+    assert tight.x0 >= box.x0 - tol and tight.y0 >= box.y0 - tol, (tight, box)
+    assert tight.x1 <= box.x1 + tol and tight.y1 <= box.y1 + tol, (tight, box)

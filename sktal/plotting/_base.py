@@ -18,10 +18,14 @@ def import_pyplot():
 
 
 def get_axes(ax, figsize):
-    """``ax`` itself, or the axes of a new figure."""
+    """``ax`` itself, or the axes of a new figure with a constrained layout.
+
+    The constrained layout makes room for the labels and for legends placed outside the
+    axes, so ``ax.figure.savefig(...)`` saves the whole plot, not a clipped one.
+    """
     plt = import_pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
