@@ -15,6 +15,11 @@ from sktal.metrics import TemporalMAPScorer
 #: every registered localizer: a new one gets these checks with no edit here
 LOCALIZERS = [cls for _, cls in all_localizers()]
 
+def _target(cls, d):
+    """What ``cls`` learns from: segments for a fully supervised localizer, else labels."""
+    return d.segments if cls.supervision == "segments" else d.y
+
+
 FAST = dict(n_segments=16, hidden_size=8, max_epochs=2, batch_size=4, random_state=0)
 
 
@@ -47,7 +52,7 @@ def test_interrupted_standalone_fit_warns_and_stays_usable(cls, data, tmp_path):
     d, clicks = data
     est = cls(**{**FAST, "max_epochs": 5}, callbacks=[_Interrupt(2)])
     with pytest.warns(UserWarning, match=r"after 2 completed epoch\(s\) of 5"):
-        est.fit(d.X, d.y, clicks)
+        est.fit(d.X, _target(cls, d), clicks)
     assert est.interrupted_ and est.n_epochs_completed_ == 2
     assert len(est.history_) == 2
     assert len(est.predict(d.X[:2])) == 2
@@ -269,8 +274,8 @@ def test_bf16_trains_on_cpu_and_predicts_close_to_float32(cls):
     for precision, epochs in (("bf16", 0), ("bf16", 25), ("32", 25)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fits[precision, epochs] = cls(max_epochs=epochs, precision=precision,
-                                          **params).fit(d.X[tr], d.y[tr], clicks[tr])
+            est = cls(max_epochs=epochs, precision=precision, **params)
+            fits[precision, epochs] = est.fit(d.X[tr], _target(cls, d)[tr], clicks[tr])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         before = detection_map(d.segments[te], fits["bf16", 0].predict(d.X[te]), [0.3]).mAP[0]
@@ -299,13 +304,13 @@ ids = [c.__name__ for c in LOCALIZERS]
 @pytest.mark.parametrize("cls", LOCALIZERS, ids=ids)
 def test_warm_start_continues_and_cold_start_restarts(cls, data):
     d, clicks = data
-    est = cls(warm_start=True, **FAST).fit(d.X, d.y, clicks)
+    est = cls(warm_start=True, **FAST).fit(d.X, _target(cls, d), clicks)
     first = [p.detach().clone() for p in est.module_.parameters()]
     net = est.net_
-    est.set_params(max_epochs=1).fit(d.X, d.y, clicks)
+    est.set_params(max_epochs=1).fit(d.X, _target(cls, d), clicks)
     assert est.net_ is net and len(est.history_) == 3 and est.n_epochs_completed_ == 3
     assert any(not torch.equal(a, b) for a, b in zip(first, est.module_.parameters()))
-    cold = cls(**FAST).fit(d.X, d.y, clicks).fit(d.X, d.y, clicks)
+    cold = cls(**FAST).fit(d.X, _target(cls, d), clicks).fit(d.X, _target(cls, d), clicks)
     assert len(cold.history_) == 2
 
 
@@ -338,11 +343,11 @@ def test_loaded_model_warm_starts_from_the_shared_initialisation(data, tmp_path)
 @pytest.mark.parametrize("cls", LOCALIZERS, ids=ids)
 def test_verbose_prints_each_loss_per_epoch_and_zero_is_silent(cls, data, capsys):
     d, clicks = data
-    cls(**{**FAST, "verbose": 1}).fit(d.X, d.y, clicks)
+    cls(**{**FAST, "verbose": 1}).fit(d.X, _target(cls, d), clicks)
     out = capsys.readouterr().out
     for name in ("train_loss",) + tuple(cls._loss_names):
         assert name in out
-    cls(**FAST).fit(d.X, d.y, clicks)
+    cls(**FAST).fit(d.X, _target(cls, d), clicks)
     assert capsys.readouterr().out == ""
 
 
@@ -352,7 +357,7 @@ def test_fit_restores_torch_global_random_state(cls, data):
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    cls(**FAST).fit(d.X, d.y, clicks)
+    cls(**FAST).fit(d.X, _target(cls, d), clicks)
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -362,6 +367,8 @@ def test_videos_shorter_than_n_segments(cls, resampling):
     X = [np.random.default_rng(i).normal(size=(n, 12)).astype(np.float32)
          for i, n in enumerate([1, 3, 40])]
     y = np.eye(3)
+    if cls.supervision == "segments":   # one instance of each video's class
+        y = [np.array([[0.0, n, k]]) for k, n in enumerate([1, 3, 40])]
     clicks = [np.array([[0.0, 0]]), np.array([[2.0, -1], [1.0, 1]]), np.array([[20.0, 2]])]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -414,7 +421,7 @@ def test_values_outside_the_parameter_constraints_are_rejected_at_fit(cls, name,
     d, clicks = data
     est = cls(**FAST).set_params(**{name: value})
     with pytest.raises((ValueError, TypeError), match=name):
-        est.fit(d.X, d.y, clicks)
+        est.fit(d.X, _target(cls, d), clicks)
 
 
 # ------------------------------------------------------------ progress display

@@ -532,6 +532,7 @@ class SegmentDetector(BaseLocalizer):
         -------
         self : object
         """
+        self._validate_params()   # parameters first, as BaseLocalizer.fit does
         videos = check_videos(X)
         segments, weights = self._split_weights(y, len(videos))
         segments = check_segments(segments, len(videos), n_classes=self.n_classes, name="y")
