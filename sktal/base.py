@@ -245,7 +245,8 @@ class BaseLocalizer(BaseEstimator):
     Subclasses implement :meth:`_build_module`, :meth:`_build_criterion` and
     :meth:`_localization_scores`, list their loss terms in ``_loss_names``, and may
     override :meth:`_check_fit_clicks`, :meth:`_training_positions`,
-    :meth:`_postprocess_params` and :meth:`_extra_callbacks`. Everything else — input
+    :meth:`_postprocess_params`, :meth:`_detections` and :meth:`_extra_callbacks`.
+    Everything else — input
     validation, resampling, training, prediction, scoring — lives here.
     """
 
@@ -769,6 +770,13 @@ class BaseLocalizer(BaseEstimator):
             score.
         """
         videos = self._check_predict_input(X)
+        return [self._detections(r, len(v)) for r, v in zip(self._infer(videos), videos)]
+
+    def _detections(self, result, length):
+        """Detections of one video from its :meth:`_infer` result (``length``: the
+        video's own number of snippets). The weak localizers cut them from the CAS
+        with :func:`~sktal.postprocessing.cas_to_detections`; a detector that
+        regresses boundaries overrides this."""
         params = dict(
             class_threshold=self.class_threshold,
             class_fallback=self.class_fallback,
@@ -776,16 +784,13 @@ class BaseLocalizer(BaseEstimator):
             max_detections=self.max_detections,
         )
         params.update(self._postprocess_params())
-        return [
-            cas_to_detections(
-                r["cas"],
-                r["video_scores"],
-                agnostic_scores=r.get("agnostic"),
-                output_length=len(v),
-                **params,
-            )
-            for r, v in zip(self._infer(videos), videos)
-        ]
+        return cas_to_detections(
+            result["cas"],
+            result["video_scores"],
+            agnostic_scores=result.get("agnostic"),
+            output_length=length,
+            **params,
+        )
 
     def score(self, X, y=None, *, segments=None):
         """Mean detection mAP over ``tiou_thresholds``.

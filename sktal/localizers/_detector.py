@@ -552,7 +552,7 @@ class SegmentDetector(BaseLocalizer):
         return self
 
     # ------------------------------------------------------------- prediction
-    def _decode(self, result, length):
+    def _detections(self, result, length):
         probs, offsets, positions = result["probs"], result["offsets"], result["positions"]
         n_steps = len(positions)
         centres, strides, _ = pyramid_points(n_steps, n_levels=self.n_levels)
@@ -575,22 +575,6 @@ class SegmentDetector(BaseLocalizer):
             if self.max_detections is not None:
                 det = det[: self.max_detections]
         return det.reshape(-1, 4)
-
-    def predict(self, X):
-        """Detected action instances.
-
-        Parameters
-        ----------
-        X : sequence of ndarray of shape (T_i, D)
-
-        Returns
-        -------
-        list of ndarray of shape (k_i, 4)
-            ``[start, end, class, score]`` rows in timesteps of ``X``, by descending
-            score.
-        """
-        videos = self._check_predict_input(X)
-        return [self._decode(r, len(v)) for r, v in zip(self._infer(videos), videos)]
 
     def predict_cas(self, X):
         """Per-snippet class scores of the finest pyramid level.
