@@ -80,14 +80,19 @@ def _inputs(videos, n_segments, training, rng):
     ]).astype(np.float32))
 
 
-def official_postprocess(utils, cas_supp, score_supp, length, n_segments):
-    """test.py's loop for one video -> sktal rows ``[start, end, class, score]``."""
+def official_postprocess(utils, cas_supp, score_supp, length, n_segments,
+                         any_check=True):
+    """test.py's loop for one video -> sktal rows ``[start, end, class, score]``.
+
+    ``any_check=False`` replaces test.py's ``if pred.any()`` (false when the only kept
+    class is class 0) by ``if pred.size`` to measure what that check costs.
+    """
     score_np = score_supp[:-1].copy()
     score_np[score_np < CLASS_THRESHOLD] = 0
     score_np[score_np >= CLASS_THRESHOLD] = 1
     pred = np.where(score_np > CLASS_THRESHOLD)[0]
     rows = []
-    if pred.any():  # the official test (drops a video whose only class is 0)
+    if (pred.any() if any_check else pred.size):  # test.py: drops a class-0-only video
         cas = utils.minmax_norm(torch.from_numpy(cas_supp[None]))[0].numpy()
         cas_pred = np.reshape(cas[:, pred], (n_segments, -1, 1))
         cas_pred = utils.upgrade_resolution(cas_pred, SCALE)
@@ -108,13 +113,15 @@ def official_postprocess(utils, cas_supp, score_supp, length, n_segments):
     return np.asarray(rows, dtype=float).reshape(-1, 4)
 
 
-def sktal_postprocess(cas_supp, score_supp, length, binarised_gamma=False):
+def sktal_postprocess(cas_supp, score_supp, length, binarised_gamma=False, clip=True):
     scores = score_supp[:-1]
     if binarised_gamma:  # BaS-Net's test.py passes the 0/1 class decision as score
         scores = (scores >= CLASS_THRESHOLD).astype(float)
+    # clip=False: cas_to_detections' own min-max, unclipped like test.py's minmax_norm
+    cas = (minmax_normalize(torch.from_numpy(cas_supp[None, :, :-1]))[0].numpy()
+           if clip else cas_supp[:, :-1])
     return cas_to_detections(
-        minmax_normalize(torch.from_numpy(cas_supp[None, :, :-1]))[0].numpy(),
-        scores, normalize=False, class_threshold=CLASS_THRESHOLD,
+        cas, scores, normalize=not clip, class_threshold=CLASS_THRESHOLD,
         class_fallback=None, nms_threshold=NMS_THRESHOLD, output_length=length,
     )
 
@@ -183,6 +190,13 @@ def run(official, suite, seed, budget):
                 for i, L in enumerate(lengths)]),
             "sktal post-processing + binary gamma, official CAS": _map(suite, [
                 sktal_postprocess(off_cas[i], off_score[i], L, binarised_gamma=True)
+                for i, L in enumerate(lengths)]),
+            "sktal post-processing, no clipping, official CAS": _map(suite, [
+                sktal_postprocess(off_cas[i], off_score[i], L, clip=False)
+                for i, L in enumerate(lengths)]),
+            "official post-processing without pred.any(), official CAS": _map(suite, [
+                official_postprocess(utils, off_cas[i], off_score[i], L, n,
+                                     any_check=False)
                 for i, L in enumerate(lengths)]),
         },
     )
