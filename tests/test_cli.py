@@ -244,6 +244,15 @@ def test_unknown_parameter_is_rejected_before_loading(folder, tmp_path, capsys):
     assert "did you mean hidden_size" in _one_line_error(capsys)
 
 
+def test_bad_parameter_value_is_rejected_before_the_features_are_read(tmp_path, capsys):
+    # the features folder does not exist: only a check that runs first can answer
+    assert main(["train", "--features", str(tmp_path / "nowhere"), "--annotations",
+                 str(tmp_path / "gt.json"), "--out", str(tmp_path / "m.pt"),
+                 "--param", "lr=-1"]) == 2
+    message = _one_line_error(capsys)
+    assert "--param" in message and "lr" in message and "no such" not in message
+
+
 def test_missing_clicks_tell_the_command_line_remedy(folder, tmp_path, capsys):
     assert main(["train", "--features", str(folder / "features"), "--annotations",
                  str(folder / "gt.json"), "--out", str(tmp_path / "m.pt"), "-q", *TINY]) == 2

@@ -120,6 +120,10 @@ def parse_params(pairs, estimator_class):
             raise CLIError(f"--param: {estimator_class.__name__} has no parameter "
                            f"{key!r}{hint}; its parameters: {', '.join(valid)}")
         params[key] = parse_value(value)
+    try:   # the values too, before any feature file is read
+        estimator_class(**params)._validate_params()
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"--param: {exc}") from None
     return params
 
 
