@@ -372,7 +372,8 @@ def test_evaluate_activitynet_json_hand_made(tmp_path):
     #   thr <= 0.5: miss, hit, hit -> precision 0, 1/2, 2/3 -> AP 2/3
     #   thr 0.6:    miss, hit, miss -> AP 1/2 * 1/2 = 1/4
     # Run: one detection, tIoU 0.5 -> AP 1 up to 0.5, 0 above.
-    result = evaluate_activitynet_json(ground_truth, results, [0.5, 0.6], subset="test")
+    with pytest.warns(UserWarning, match="'Dance'"):
+        result = evaluate_activitynet_json(ground_truth, results, [0.5, 0.6], subset="test")
     np.testing.assert_array_equal(result.class_names, ["Jump", "Run"])
     np.testing.assert_allclose(result.ap, [[2 / 3, 1.0], [1 / 4, 0.0]])
     np.testing.assert_allclose(result.mAP, [5 / 6, 1 / 8])
@@ -380,13 +381,15 @@ def test_evaluate_activitynet_json_hand_made(tmp_path):
     # from files, same result
     (tmp_path / "gt.json").write_text(json.dumps(ground_truth))
     (tmp_path / "res.json").write_text(json.dumps(results))
-    from_files = evaluate_activitynet_json(
-        tmp_path / "gt.json", str(tmp_path / "res.json"), [0.5, 0.6], subset="test"
-    )
+    with pytest.warns(UserWarning, match="match no ground-truth video"):
+        from_files = evaluate_activitynet_json(
+            tmp_path / "gt.json", str(tmp_path / "res.json"), [0.5, 0.6], subset="test"
+        )
     np.testing.assert_array_equal(from_files.ap, result.ap)
     # all subsets: video c adds a Jump positive that nothing detects; precision
     # 0, 1/2, 2/3 at recall 0, 1/3, 2/3 -> envelope 2/3 twice -> AP 4/9
-    everything = evaluate_activitynet_json(ground_truth, results, [0.5])
+    with pytest.warns(UserWarning, match="'zzz'"):
+        everything = evaluate_activitynet_json(ground_truth, results, [0.5])
     assert everything.ap[0, 0] == pytest.approx(4 / 9)
 
 
@@ -399,7 +402,7 @@ def test_evaluate_activitynet_json_rejects_bad_files():
     with pytest.raises(ValueError, match="no video in subset 'validation'"):
         evaluate_activitynet_json(ground_truth, results, subset="validation")
     results["results"]["b"][0]["segment"] = [7.0, 5.0]
-    with pytest.raises(ValueError, match=r"results\['b'\]\[0\]: segment ends before"):
+    with pytest.raises(ValueError, match=r"results: video 'b' entry 0: segment ends before"):
         evaluate_activitynet_json(ground_truth, results)
 
 

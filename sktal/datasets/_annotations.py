@@ -7,6 +7,9 @@ import warnings
 import numpy as np
 from sklearn.utils import Bunch
 
+# one subset-matching rule for the loaders and the evaluator (case-insensitive)
+from ..metrics._activitynet import subset_filter as _subset_filter
+
 __all__ = ["load_annotations"]
 
 CLICK_FORMATS = ("auto", "backtal", "lacp", "sfnet")
@@ -26,11 +29,6 @@ def _as_str(value):
     return str(value)
 
 
-def _subset_filter(subset):
-    if subset is None:
-        return lambda s: True
-    wanted = {subset.lower()} if isinstance(subset, str) else {s.lower() for s in subset}
-    return lambda s: s is not None and str(s).lower() in wanted
 
 
 def _class_index(class_names):
