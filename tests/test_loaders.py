@@ -324,3 +324,45 @@ def test_click_formats_and_subset_filtering(tiny):
     with pytest.raises(ValueError, match=r"bg.txt, line 2: unknown video id 'v2'"):
         load_clicks(backtal, test)  # not told to ignore the other subset
     assert load_clicks(backtal, test, ignore_videos=["v1", "v2"])[0].tolist() == [[2.0, -1.0]]
+
+
+# ---------------------------------------------------------------- broken files (#15.8)
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage"])
+def test_broken_npy_files_are_named(tiny, damage):
+    root, gt, feats = tiny
+    _write_rgb_flow(root / "feats", feats)
+    path = root / "feats" / "flow" / "v2.npy"
+    raw = path.read_bytes()
+    path.write_bytes({"empty": b"", "truncated": raw[:len(raw) // 2],
+                      "garbage": b"this is not numpy" * 10}[damage])
+    with pytest.raises(ValueError, match=rf"features: video 'v2': .*flow.v2\.npy "
+                                         rf"(is empty|is not a readable NumPy file)"):
+        load_dataset(gt, root / "feats")
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage"])
+def test_broken_npz_files_are_named(tiny, damage):
+    root, gt, feats = tiny
+    os.makedirs(root / "npz")
+    for vid, x in feats.items():
+        np.savez(root / "npz" / f"{vid}.npz", feat_spa=x[:, :3].T, feat_tem=x[:, 3:].T)
+    path = root / "npz" / "v1.npz"
+    raw = path.read_bytes()
+    path.write_bytes({"empty": b"", "truncated": raw[:len(raw) - 200],
+                      "garbage": b"PK\x03\x04 not a zip" * 10}[damage])
+    with pytest.raises(ValueError, match=r"features: video 'v1': .*v1\.npz (is empty|is not "
+                                         r"a readable NumPy file)"):
+        load_dataset(gt, root / "npz")
+
+
+def test_write_results_json_refuses_non_finite_numbers(tmp_path):
+    good = np.array([[1.0, 2.0, 0, 0.5]])
+    for col, value, field in ((3, np.nan, "score"), (3, np.inf, "score"), (1, np.nan, "end")):
+        bad = np.array([[1.0, 2.0, 0, 0.9], [1.0, 2.0, 0, 0.5]])
+        bad[1, col] = value
+        with pytest.raises(ValueError, match=rf"detections\[1\] \(video 'v2'\) row 1: "
+                                             rf"{field} is"):
+            write_results_json(tmp_path / "r.json", [good, bad], ["v1", "v2"], ["Jump"], 1.0)
+    assert not (tmp_path / "r.json").exists()
+    write_results_json(tmp_path / "r.json", [good, good], ["v1", "v2"], ["Jump"], 1.0)
+    assert json.loads((tmp_path / "r.json").read_text())["results"]["v2"][0]["score"] == 0.5
