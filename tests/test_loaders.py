@@ -1,6 +1,7 @@
 """Tests for the loaders of sktal.datasets: real annotation files and the feature layouts."""
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -366,3 +367,41 @@ def test_write_results_json_refuses_non_finite_numbers(tmp_path):
     assert not (tmp_path / "r.json").exists()
     write_results_json(tmp_path / "r.json", [good, good], ["v1", "v2"], ["Jump"], 1.0)
     assert json.loads((tmp_path / "r.json").read_text())["results"]["v2"][0]["score"] == 0.5
+
+
+# ---------------------------------------------------------------- time grid (#15.3)
+def test_time_grid_disagreement_warns_and_names_the_implied_fps(tiny):
+    root, gt, feats = tiny
+    # four times as many rows as 32 fps and 16-frame snippets give: 128 fps
+    _write_rgb_flow(root / "feats", {vid: np.vstack([x] * 4) for vid, x in feats.items()})
+    with pytest.warns(UserWarning, match=r"3 of 3 videos .* more than 2 snippets \(e.g. video "
+                      r"'v1': T=24, expected 6\.0 from 3 s at 32 fps and snippet_frames=16\); "
+                      r"the features imply 128 fps: pass feature_fps=128"):
+        load_dataset(gt, root / "feats")
+    # within 2 snippets: silent
+    _write_rgb_flow(root / "feats2", {vid: np.vstack([x, x[:2]]) for vid, x in feats.items()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = load_dataset(gt, root / "feats2")
+    assert data.lengths.tolist() == [8, 11, 6]
+    _write_rgb_flow(root / "feats3", {"v1": np.zeros((9, 5)), "v2": np.zeros((14, 5)),
+                                      "v3": np.zeros((6, 5))})
+    # v1: 9 * 16 / 3 s = 48 fps, v2: 14 * 16 / 4.5 s = 49.78 fps, v3 within 2 snippets;
+    # the median of the two videos off the grid: 48.89
+    with pytest.warns(UserWarning, match=r"2 of 3 videos .* the features imply 48\.89 fps"):
+        load_dataset(gt, root / "feats3")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_dataset(gt, root / "feats3", feature_fps=48)
+
+
+def test_ground_truth_past_the_end_of_the_features_warns(tiny):
+    root, gt, feats = tiny
+    database = json.loads(gt.read_text())
+    database["database"]["v2"]["annotations"].append({"segment": [3.0, 6.0], "label": "Run"})
+    gt.write_text(json.dumps(database))  # v2 lasts 4.5 s = 9 snippets; a segment ends at 12
+    _write_rgb_flow(root / "feats", feats)
+    with pytest.warns(UserWarning, match=r"ground truth of 1 of 3 videos extends past the end "
+                      r"of their features \(e.g. video 'v2': a segment ends at snippet 12\.0, "
+                      r"the features have T=9\)"):
+        load_dataset(gt, root / "feats")

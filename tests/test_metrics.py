@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -456,3 +457,20 @@ def test_evaluate_activitynet_json_activitynet_sample_with_noise(shared_data):
         result.class_names, np.array(ground_truth["activity_list"])[expected.classes]
     )
     assert 0.3 < result.average_mAP < 1.0
+
+
+def test_detection_map_lengths_warn_when_ground_truth_ends_far_beyond_the_video():
+    truth = [np.array([[2.0, 8.0, 0]]), np.array([[10.0, 40.0, 1]])]
+    detections = [np.array([[2.0, 8.0, 0, 0.9]]), np.array([[10.0, 40.0, 1, 0.8]])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = detection_map(truth, detections, [0.5])
+        # 40 <= 1.5 * 26 + 1 = 40: still inside the tolerance
+        detection_map(truth, detections, [0.5], lengths=[10, 26])
+    with pytest.warns(UserWarning, match=r"1 of 2 videos ends far beyond the video \(e\.g\. "
+                      r"video 1: a segment ends at 40, the video has 25 timesteps\); are the "
+                      r"segments in seconds"):
+        warned = detection_map(truth, detections, [0.5], lengths=[10, 25])
+    np.testing.assert_array_equal(warned.ap, plain.ap)  # the warning changes nothing
+    with pytest.raises(ValueError, match="lengths: expected 2 values"):
+        detection_map(truth, detections, lengths=[10])
