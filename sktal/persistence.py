@@ -7,6 +7,7 @@ and :func:`load` reads it back with ``torch.load(weights_only=True)``, rebuildin
 network from the installed sktal. Only the registered localizers can be saved and loaded
 (:func:`sktal.utils.discovery.localizer_names`).
 """
+import json
 import numbers
 import warnings
 
@@ -18,6 +19,20 @@ from ._registry import get_localizer, localizer_names
 from ._version import __version__
 
 _FORMAT = "sktal-localizer-1"
+
+
+def _json_safe(value):
+    """``json.dumps`` fallback for the numpy/torch scalars skorch puts in a History."""
+    if isinstance(value, (np.generic, torch.Tensor)) and np.ndim(value) == 0:
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return repr(value)  # anything else a callback recorded: kept readable, not as code
+
+
+def _history_json(history):
+    """skorch's History (a list of per-epoch dicts) as a JSON string."""
+    return json.dumps(list(history), default=_json_safe, allow_nan=True)
 
 
 def _plain(name, value):
@@ -48,8 +63,20 @@ def save(estimator, path):
     -----
     Stored: the class name, ``get_params()`` (callbacks and ``RandomState`` objects,
     which are code or state, become ``None`` with a warning), ``classes_``,
-    ``n_features_in_``, the module's and the optimizer's state dicts, and the sktal
-    version. Not stored: the training history.
+    ``n_features_in_``, the module's and the optimizer's state dicts, the training
+    history (``history_``, as JSON: numbers, strings and lists; anything else a
+    callback recorded becomes its ``repr``), ``n_epochs_completed_``,
+    ``interrupted_`` and the sktal version.
+
+    Resuming: ``est = sktal.load(path); est.set_params(warm_start=True,
+    max_epochs=n); est.fit(X, y, ...)`` trains ``n`` *more* epochs from the saved
+    weights and optimizer state (Adam's moments included); ``history_`` continues
+    (epoch numbers go on from the saved ones) and ``n_epochs_completed_`` counts
+    all epochs, saved and new.  Parameters that shape the network, optimizer or
+    loss must be unchanged (a :class:`ValueError` says which changed).  The
+    random state is not restored: the shuffling of the resumed epochs differs
+    from an uninterrupted run's, so a resumed fit is a continuation, not a
+    bit-for-bit replay.
 
     Examples
     --------
@@ -80,6 +107,9 @@ def save(estimator, path):
         "n_features_in": int(estimator.n_features_in_),
         "module_state": {k: v.detach().cpu() for k, v in net.module_.state_dict().items()},
         "optimizer_state": net.optimizer_.state_dict(),
+        "history": _history_json(net.history),
+        "n_epochs_completed": int(getattr(estimator, "n_epochs_completed_", len(net.history))),
+        "interrupted": bool(getattr(estimator, "interrupted_", False)),
     }
     torch.save(payload, path)
 
@@ -119,6 +149,12 @@ def load(path, *, device="auto"):
     net = estimator._initialize(n_features, n_classes, estimator._resolve_device())
     net.module_.load_state_dict(payload["module_state"])
     net.optimizer_.load_state_dict(payload["optimizer_state"])
-    # epochs before saving are not stored (unknown): None, not 0 ("untrained")
-    estimator.n_epochs_completed_ = payload.get("n_epochs_completed")
+    if "history" in payload:
+        from skorch.history import History
+
+        net.history_ = History(json.loads(payload["history"]))
+        estimator.n_epochs_completed_ = int(payload["n_epochs_completed"])
+        estimator.interrupted_ = bool(payload["interrupted"])
+    else:  # an older file: epochs before saving are unknown: None, not 0 ("untrained")
+        estimator.n_epochs_completed_ = None
     return estimator

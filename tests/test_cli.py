@@ -288,3 +288,62 @@ def test_tiou_thresholds_out_of_range_are_a_usage_error(folder, capsys):
         assert main(["evaluate", "--ground-truth", str(folder / "gt.json"),
                      "--results", str(folder / "gt.json"), "--tiou", *values]) == 2
         assert re.search(r"--tiou: .*\[0, 1\]", capsys.readouterr().err)
+
+
+# ------------------------------------------------------------------- Ctrl-C
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only")
+def test_train_ctrl_c_saves_the_partial_model_and_exits_130(folder, tmp_path):
+    import signal
+    import time
+
+    model = tmp_path / "partial.pt"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sktal", "train", "--method", "basnet", "--features",
+         str(folder / "features"), "--annotations", str(folder / "gt.json"),
+         "--subset", "validation", "--out", str(model), "--param", "hidden_size=8",
+         "--param", "n_segments=16", "--param", "max_epochs=1000000",
+         "--param", "batch_size=4"],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    lines, deadline = [], time.monotonic() + 60
+    try:
+        for line in proc.stderr:  # plain per-epoch lines (stderr is not a terminal)
+            lines.append(line)
+            if re.search(r"epoch [3-9]\d*/1000000", line):  # a few epochs done
+                break
+            assert time.monotonic() < deadline, "".join(lines)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = "".join(lines) + err
+    assert proc.returncode == 130, err
+    assert "KeyError" not in err and "Traceback" not in err, err
+    match = re.search(r"interrupted after (\d+) of 1000000 epochs; the partial model is "
+                      r"saved to", err)
+    assert match, err
+    estimator = sktal.load(model)
+    assert estimator.n_epochs_completed_ == int(match.group(1)) >= 3
+    assert len(estimator.history_) == estimator.n_epochs_completed_
+    assert estimator.get_params()["on_interrupt"] == "auto"  # not the CLI's 'warn'
+    x = np.hstack([np.load(folder / "features" / s / "video_4.npy") for s in ("rgb", "flow")])
+    assert isinstance(estimator.predict([x])[0], np.ndarray)
+    with open(f"{model}.json") as fh:
+        assert json.load(fh)["method"] == "BaSNet"
+
+
+def test_train_interrupted_before_any_epoch_saves_nothing(folder, tmp_path, monkeypatch,
+                                                          capsys):
+    def interrupted_fit(estimator, X, y, clicks, args):
+        estimator.n_epochs_completed_, estimator.interrupted_ = 0, True
+        return estimator
+
+    monkeypatch.setattr("sktal.cli._train.fit_estimator", interrupted_fit)
+    model = tmp_path / "none.pt"
+    code = main(["train", "--method", "basnet", "--features", str(folder / "features"),
+                 "--annotations", str(folder / "gt.json"), "--subset", "validation",
+                 "--out", str(model), "-q", *TINY])
+    assert code == 130
+    assert "before the first epoch completed; no model saved" in capsys.readouterr().err
+    assert not model.exists()

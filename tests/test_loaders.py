@@ -1,6 +1,7 @@
 """Tests for the loaders of sktal.datasets: real annotation files and the feature layouts."""
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -324,3 +325,83 @@ def test_click_formats_and_subset_filtering(tiny):
     with pytest.raises(ValueError, match=r"bg.txt, line 2: unknown video id 'v2'"):
         load_clicks(backtal, test)  # not told to ignore the other subset
     assert load_clicks(backtal, test, ignore_videos=["v1", "v2"])[0].tolist() == [[2.0, -1.0]]
+
+
+# ---------------------------------------------------------------- broken files (#15.8)
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage"])
+def test_broken_npy_files_are_named(tiny, damage):
+    root, gt, feats = tiny
+    _write_rgb_flow(root / "feats", feats)
+    path = root / "feats" / "flow" / "v2.npy"
+    raw = path.read_bytes()
+    path.write_bytes({"empty": b"", "truncated": raw[:len(raw) // 2],
+                      "garbage": b"this is not numpy" * 10}[damage])
+    with pytest.raises(ValueError, match=rf"features: video 'v2': .*flow.v2\.npy "
+                                         rf"(is empty|is not a readable NumPy file)"):
+        load_dataset(gt, root / "feats")
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage"])
+def test_broken_npz_files_are_named(tiny, damage):
+    root, gt, feats = tiny
+    os.makedirs(root / "npz")
+    for vid, x in feats.items():
+        np.savez(root / "npz" / f"{vid}.npz", feat_spa=x[:, :3].T, feat_tem=x[:, 3:].T)
+    path = root / "npz" / "v1.npz"
+    raw = path.read_bytes()
+    path.write_bytes({"empty": b"", "truncated": raw[:len(raw) - 200],
+                      "garbage": b"PK\x03\x04 not a zip" * 10}[damage])
+    with pytest.raises(ValueError, match=r"features: video 'v1': .*v1\.npz (is empty|is not "
+                                         r"a readable NumPy file)"):
+        load_dataset(gt, root / "npz")
+
+
+def test_write_results_json_refuses_non_finite_numbers(tmp_path):
+    good = np.array([[1.0, 2.0, 0, 0.5]])
+    for col, value, field in ((3, np.nan, "score"), (3, np.inf, "score"), (1, np.nan, "end")):
+        bad = np.array([[1.0, 2.0, 0, 0.9], [1.0, 2.0, 0, 0.5]])
+        bad[1, col] = value
+        with pytest.raises(ValueError, match=rf"detections\[1\] \(video 'v2'\) row 1: "
+                                             rf"{field} is"):
+            write_results_json(tmp_path / "r.json", [good, bad], ["v1", "v2"], ["Jump"], 1.0)
+    assert not (tmp_path / "r.json").exists()
+    write_results_json(tmp_path / "r.json", [good, good], ["v1", "v2"], ["Jump"], 1.0)
+    assert json.loads((tmp_path / "r.json").read_text())["results"]["v2"][0]["score"] == 0.5
+
+
+# ---------------------------------------------------------------- time grid (#15.3)
+def test_time_grid_disagreement_warns_and_names_the_implied_fps(tiny):
+    root, gt, feats = tiny
+    # four times as many rows as 32 fps and 16-frame snippets give: 128 fps
+    _write_rgb_flow(root / "feats", {vid: np.vstack([x] * 4) for vid, x in feats.items()})
+    with pytest.warns(UserWarning, match=r"3 of 3 videos .* more than 2 snippets \(e.g. video "
+                      r"'v1': T=24, expected 6\.0 from 3 s at 32 fps and snippet_frames=16\); "
+                      r"the features imply 128 fps: pass feature_fps=128"):
+        load_dataset(gt, root / "feats")
+    # within 2 snippets: silent
+    _write_rgb_flow(root / "feats2", {vid: np.vstack([x, x[:2]]) for vid, x in feats.items()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = load_dataset(gt, root / "feats2")
+    assert data.lengths.tolist() == [8, 11, 6]
+    _write_rgb_flow(root / "feats3", {"v1": np.zeros((9, 5)), "v2": np.zeros((14, 5)),
+                                      "v3": np.zeros((6, 5))})
+    # v1: 9 * 16 / 3 s = 48 fps, v2: 14 * 16 / 4.5 s = 49.78 fps, v3 within 2 snippets;
+    # the median of the two videos off the grid: 48.89
+    with pytest.warns(UserWarning, match=r"2 of 3 videos .* the features imply 48\.89 fps"):
+        load_dataset(gt, root / "feats3")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_dataset(gt, root / "feats3", feature_fps=48)
+
+
+def test_ground_truth_past_the_end_of_the_features_warns(tiny):
+    root, gt, feats = tiny
+    database = json.loads(gt.read_text())
+    database["database"]["v2"]["annotations"].append({"segment": [3.0, 6.0], "label": "Run"})
+    gt.write_text(json.dumps(database))  # v2 lasts 4.5 s = 9 snippets; a segment ends at 12
+    _write_rgb_flow(root / "feats", feats)
+    with pytest.warns(UserWarning, match=r"ground truth of 1 of 3 videos extends past the end "
+                      r"of their features \(e.g. video 'v2': a segment ends at snippet 12\.0, "
+                      r"the features have T=9\)"):
+        load_dataset(gt, root / "feats")

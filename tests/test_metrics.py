@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -372,7 +373,8 @@ def test_evaluate_activitynet_json_hand_made(tmp_path):
     #   thr <= 0.5: miss, hit, hit -> precision 0, 1/2, 2/3 -> AP 2/3
     #   thr 0.6:    miss, hit, miss -> AP 1/2 * 1/2 = 1/4
     # Run: one detection, tIoU 0.5 -> AP 1 up to 0.5, 0 above.
-    result = evaluate_activitynet_json(ground_truth, results, [0.5, 0.6], subset="test")
+    with pytest.warns(UserWarning, match="'Dance'"):
+        result = evaluate_activitynet_json(ground_truth, results, [0.5, 0.6], subset="test")
     np.testing.assert_array_equal(result.class_names, ["Jump", "Run"])
     np.testing.assert_allclose(result.ap, [[2 / 3, 1.0], [1 / 4, 0.0]])
     np.testing.assert_allclose(result.mAP, [5 / 6, 1 / 8])
@@ -380,13 +382,15 @@ def test_evaluate_activitynet_json_hand_made(tmp_path):
     # from files, same result
     (tmp_path / "gt.json").write_text(json.dumps(ground_truth))
     (tmp_path / "res.json").write_text(json.dumps(results))
-    from_files = evaluate_activitynet_json(
-        tmp_path / "gt.json", str(tmp_path / "res.json"), [0.5, 0.6], subset="test"
-    )
+    with pytest.warns(UserWarning, match="match no ground-truth video"):
+        from_files = evaluate_activitynet_json(
+            tmp_path / "gt.json", str(tmp_path / "res.json"), [0.5, 0.6], subset="test"
+        )
     np.testing.assert_array_equal(from_files.ap, result.ap)
     # all subsets: video c adds a Jump positive that nothing detects; precision
     # 0, 1/2, 2/3 at recall 0, 1/3, 2/3 -> envelope 2/3 twice -> AP 4/9
-    everything = evaluate_activitynet_json(ground_truth, results, [0.5])
+    with pytest.warns(UserWarning, match="'zzz'"):
+        everything = evaluate_activitynet_json(ground_truth, results, [0.5])
     assert everything.ap[0, 0] == pytest.approx(4 / 9)
 
 
@@ -399,7 +403,7 @@ def test_evaluate_activitynet_json_rejects_bad_files():
     with pytest.raises(ValueError, match="no video in subset 'validation'"):
         evaluate_activitynet_json(ground_truth, results, subset="validation")
     results["results"]["b"][0]["segment"] = [7.0, 5.0]
-    with pytest.raises(ValueError, match=r"results\['b'\]\[0\]: segment ends before"):
+    with pytest.raises(ValueError, match=r"results: video 'b' entry 0: segment ends before"):
         evaluate_activitynet_json(ground_truth, results)
 
 
@@ -453,3 +457,20 @@ def test_evaluate_activitynet_json_activitynet_sample_with_noise(shared_data):
         result.class_names, np.array(ground_truth["activity_list"])[expected.classes]
     )
     assert 0.3 < result.average_mAP < 1.0
+
+
+def test_detection_map_lengths_warn_when_ground_truth_ends_far_beyond_the_video():
+    truth = [np.array([[2.0, 8.0, 0]]), np.array([[10.0, 40.0, 1]])]
+    detections = [np.array([[2.0, 8.0, 0, 0.9]]), np.array([[10.0, 40.0, 1, 0.8]])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = detection_map(truth, detections, [0.5])
+        # 40 <= 1.5 * 26 + 1 = 40: still inside the tolerance
+        detection_map(truth, detections, [0.5], lengths=[10, 26])
+    with pytest.warns(UserWarning, match=r"1 of 2 videos ends far beyond the video \(e\.g\. "
+                      r"video 1: a segment ends at 40, the video has 25 timesteps\); are the "
+                      r"segments in seconds"):
+        warned = detection_map(truth, detections, [0.5], lengths=[10, 25])
+    np.testing.assert_array_equal(warned.ap, plain.ap)  # the warning changes nothing
+    with pytest.raises(ValueError, match="lengths: expected 2 values"):
+        detection_map(truth, detections, lengths=[10])

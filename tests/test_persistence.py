@@ -56,7 +56,25 @@ def test_loaded_model_can_continue_training(fitted, tmp_path):
     sktal.save(est, path)
     loaded = sktal.load(path, device="cpu").set_params(warm_start=True)
     loaded.fit(data.X, data.y)
-    assert len(loaded.history_) == 1
+    # the saved epoch is kept and the resumed one is appended (#15.8)
+    assert loaded.history_[:, "epoch"] == [1, 2]
+    assert loaded.history_[0, "train_loss"] == pytest.approx(est.history_[0, "train_loss"])
+    assert loaded.n_epochs_completed_ == 2
+
+
+def test_history_is_saved_json_safe_and_reported_after_load(tmp_path):
+    data = make_temporal_actions(n_videos=6, n_classes=3, n_features=12, random_state=0)
+    est = sktal.BaSNet(**{**FAST, "max_epochs": 3}).fit(data.X, data.y)
+    path = tmp_path / "model.pt"
+    sktal.save(est, path)
+    payload = torch.load(path, weights_only=True)
+    assert isinstance(payload["history"], str) and payload["n_epochs_completed"] == 3
+    loaded = sktal.load(path, device="cpu")
+    assert loaded.n_epochs_completed_ == 3 and loaded.interrupted_ is False
+    assert loaded.history_[:, "epoch"] == [1, 2, 3]
+    for key in ("train_loss", "loss_base", "loss_supp"):
+        np.testing.assert_allclose(loaded.history_[:, key], est.history_[:, key])
+    assert len(loaded.history_[-1, "batches"]) == len(est.history_[-1, "batches"])
 
 
 def test_code_parameters_are_dropped_with_a_warning(fitted, tmp_path):

@@ -32,6 +32,7 @@ def _tiou_thresholds(values):
 def run(args):
     """Run ``sktal evaluate``; return the exit status."""
     from ..metrics import evaluate_activitynet_json, format_map_table, map_summary
+    from ..metrics._activitynet import subset_filter
 
     thresholds = _tiou_thresholds(args.tiou)
     ground_truth = read_json(args.ground_truth, "--ground-truth")
@@ -42,12 +43,7 @@ def run(args):
     if not isinstance(results, dict) or not isinstance(results.get("results"), dict):
         raise CLIError(f"--results: {args.results} is not an ActivityNet results file (no "
                        "'results' object)")
-    subset = args.subset
-    if subset is not None:  # the loaders match subsets whatever their case: do the same
-        present = {str(v.get("subset")) for v in ground_truth["database"].values()
-                   if isinstance(v, dict)}
-        if subset not in present:
-            subset = next((p for p in sorted(present) if p.lower() == subset.lower()), subset)
+    subset = args.subset  # matched as the loaders do: ignoring case
     try:
         result = evaluate_activitynet_json(ground_truth, results, thresholds, subset=subset)
     except (ValueError, TypeError, KeyError) as exc:
@@ -62,8 +58,8 @@ def run(args):
             return 0
         with open(writable_path(args.json, "--json"), "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
-    n_videos = len([v for v in ground_truth["database"].values()
-                    if subset is None or v.get("subset") == subset])
+    keep = subset_filter(subset)
+    n_videos = len([v for v in ground_truth["database"].values() if keep(v.get("subset"))])
     print(f"detection mAP of {args.results}: {n_videos} videos, {len(result.class_names)} "
           "classes with ground truth")
     print(format_map_table(result, per_class=args.per_class))

@@ -2,6 +2,8 @@
 import argparse
 import json
 import os
+import sys
+import warnings
 
 from .._version import __version__
 from ._common import (
@@ -47,7 +49,21 @@ def run(args):
         n_classes=len(data.class_names), random_state=args.seed, device=args.device,
         n_rgb_features=data.n_rgb_features,
     ))
-    fit_estimator(estimator, data.X, data.y, click_arrays, args)
+    on_interrupt = estimator.on_interrupt
+    estimator.set_params(on_interrupt="warn")  # Ctrl-C: keep the model, reported below
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*fit was interrupted \(Keyboard")
+            fit_estimator(estimator, data.X, data.y, click_arrays, args)
+    finally:
+        estimator.set_params(on_interrupt=on_interrupt)
+    interrupted = bool(getattr(estimator, "interrupted_", False))
+    epochs = getattr(estimator, "n_epochs_completed_", None)
+    epochs = len(estimator.history_) if epochs is None else int(epochs)
+    if interrupted and epochs == 0:
+        print(f"sktal: interrupted before the first epoch completed; no model saved "
+              f"(nothing at {out} was written)", file=sys.stderr)
+        return 130
 
     from ..persistence import save
 
@@ -67,6 +83,11 @@ def run(args):
     with open(model_info_path(out), "w", encoding="utf-8") as fh:
         json.dump(info, fh, indent=1)
     say(args, f"model saved to {out} (class names and time grid in {model_info_path(out)})")
+    if interrupted:
+        print(f"sktal: interrupted after {epochs} of {estimator.max_epochs} epochs; the "
+              f"partial model is saved to {out} (resume it in Python with warm_start=True)",
+              file=sys.stderr)
+        return 130
     return 0
 
 

@@ -7,10 +7,37 @@ import warnings
 import numpy as np
 from sklearn.utils import Bunch
 
+# one subset-matching rule for the loaders and the evaluator (case-insensitive)
+from ..metrics._activitynet import subset_filter as _subset_filter
+
 __all__ = ["load_annotations"]
 
 CLICK_FORMATS = ("auto", "backtal", "lacp", "sfnet")
 _BACKGROUND_NAMES = {"background", "bg", "-1"}
+
+
+def read_numpy_file(path, what, *, allow_pickle=False):
+    """``np.load`` of a ``.npy``/``.npz`` file, members of an ``.npz`` read eagerly
+    (as a dict), or a ValueError naming ``path`` when it is empty, truncated or not
+    NumPy data (never numpy's bare EOFError/BadZipFile/UnpicklingError)."""
+    import pickle
+    import zipfile
+
+    try:
+        data = np.load(path, allow_pickle=allow_pickle, encoding="bytes")
+        if isinstance(data, np.lib.npyio.NpzFile):
+            with data:
+                return {key: data[key] for key in data.files}
+        return data
+    except (ValueError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile,
+            zipfile.LargeZipFile, KeyError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        size = os.path.getsize(path) if os.path.isfile(path) else 0
+        state = "is empty" if size == 0 else (
+            f"is not a readable NumPy file ({size} bytes: truncated, corrupt or another "
+            "format)")
+        raise ValueError(f"{what}: {path} {state}: {type(exc).__name__}: {exc}") from None
 
 
 def _require_file(path, what):
@@ -26,11 +53,6 @@ def _as_str(value):
     return str(value)
 
 
-def _subset_filter(subset):
-    if subset is None:
-        return lambda s: True
-    wanted = {subset.lower()} if isinstance(subset, str) else {s.lower() for s in subset}
-    return lambda s: s is not None and str(s).lower() in wanted
 
 
 def _class_index(class_names):
@@ -129,7 +151,7 @@ def _load_npy(folder, name, required=True):
         if required:
             raise FileNotFoundError(f"annotations: W-TALC layout needs {path}")
         return None
-    return np.load(path, allow_pickle=True, encoding="bytes")
+    return read_numpy_file(path, "annotations", allow_pickle=True)
 
 
 def _read_wtalc_arrays(folder, subset, class_names):

@@ -5,7 +5,7 @@ import os
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._annotations import _as_str, _find_wtalc_annotation_dir
+from ._annotations import _as_str, _find_wtalc_annotation_dir, read_numpy_file
 
 __all__ = ["load_features"]
 
@@ -49,7 +49,7 @@ def _checked(arr, vid, path, transpose=False):
 def _load(path, vid):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"features: no file for video '{vid}' (expected {path})")
-    return np.load(path, allow_pickle=False)
+    return read_numpy_file(path, f"features: video '{vid}'")
 
 
 def _find_video_names(features, search):
@@ -60,8 +60,8 @@ def _find_video_names(features, search):
             if os.path.isdir(candidate):
                 found = _find_wtalc_annotation_dir(candidate)
                 if found:
-                    return [_as_str(v) for v in np.load(os.path.join(found, "videoname.npy"),
-                                                        allow_pickle=True, encoding="bytes")]
+                    return [_as_str(v) for v in read_numpy_file(
+                        os.path.join(found, "videoname.npy"), "features", allow_pickle=True)]
     raise FileNotFoundError(f"features: {features} is an object array without video names; "
                             f"no videoname.npy found in {folders} or their *-Annotations "
                             "folders")
@@ -158,15 +158,17 @@ def load_features(features, video_ids, *, layout="auto", search_dirs=()):
         durations = []
         for vid in video_ids:
             path = os.path.join(features, f"{vid}.npz")
-            with _load(path, vid) as data:
-                missing = [k for k in ("feat_spa", "feat_tem") if k not in data.files]
-                if missing:
-                    raise ValueError(f"features: {path} has no {missing} "
-                                     f"(keys: {data.files})")
-                spa = _checked(data["feat_spa"], vid, path, transpose=True)
-                tem = _checked(data["feat_tem"], vid, path, transpose=True)
-                durations.append(float(np.ravel(data["duration"])[0])
-                                 if "duration" in data.files else np.nan)
+            data = _load(path, vid)
+            if not isinstance(data, dict):
+                raise ValueError(f"features: {path} is a single .npy array, not an .npz "
+                                 "archive with feat_spa/feat_tem")
+            missing = [k for k in ("feat_spa", "feat_tem") if k not in data]
+            if missing:
+                raise ValueError(f"features: {path} has no {missing} (keys: {list(data)})")
+            spa = _checked(data["feat_spa"], vid, path, transpose=True)
+            tem = _checked(data["feat_tem"], vid, path, transpose=True)
+            durations.append(float(np.ravel(data["duration"])[0])
+                             if "duration" in data else np.nan)
             if len(spa) != len(tem):
                 raise ValueError(f"features: video '{vid}' ({path}) has {len(spa)} feat_spa "
                                  f"snippets but {len(tem)} feat_tem snippets")
@@ -176,7 +178,7 @@ def load_features(features, video_ids, *, layout="auto", search_dirs=()):
     else:  # object_array
         if not os.path.isfile(features):
             raise FileNotFoundError(f"features: no such file: {features}")
-        arrays = np.load(features, allow_pickle=True, encoding="bytes")
+        arrays = read_numpy_file(features, "features", allow_pickle=True)
         names = _find_video_names(features, search_dirs)
         if len(names) != len(arrays):
             raise ValueError(f"features: {features} holds {len(arrays)} videos but "

@@ -1,5 +1,6 @@
 """``load_dataset``: annotations + features + clicks on one time grid (timesteps of X)."""
 import os
+import warnings
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -131,6 +132,43 @@ def load_clicks(path, dataset, *, click_format="auto", clip=False, ignore_videos
     return _merge_sorted([clicks])
 
 
+GRID_TOLERANCE = 2  # snippets of disagreement between T and duration * fps / snippet_frames
+
+
+def _check_time_grid(video_ids, lengths, durations, fps, snippet_frames):
+    """Warn when the feature rows do not cover the video at the assumed frame rate."""
+    durations = np.asarray(durations, dtype=np.float64)
+    expected = durations * fps / float(snippet_frames)
+    off = np.flatnonzero(np.isfinite(expected)
+                         & (np.abs(lengths - expected) > GRID_TOLERANCE))
+    if not off.size:
+        return
+    i = off[0]
+    implied = float(np.median(lengths[off] * float(snippet_frames) / durations[off]))
+    warnings.warn(
+        f"features: {off.size} of {len(lengths)} videos have a number of feature rows T "
+        f"that differs from duration * fps / snippet_frames by more than {GRID_TOLERANCE} "
+        f"snippets (e.g. video '{video_ids[i]}': T={lengths[i]}, expected "
+        f"{expected[i]:.1f} from {durations[i]:g} s at {fps[i]:g} fps and "
+        f"snippet_frames={snippet_frames}); the features imply {implied:.4g} fps: pass "
+        f"feature_fps={implied:.4g} (or the right snippet_frames), else segments and "
+        "clicks land at the wrong snippets", UserWarning, stacklevel=3)
+
+
+def _check_truth_inside(video_ids, segments, lengths):
+    """Warn when ground truth extends past the end of the features."""
+    ends = np.array([s[:, 1].max() if len(s) else 0.0 for s in segments])
+    past = np.flatnonzero(ends > lengths + 1)
+    if past.size:
+        i = past[0]
+        warnings.warn(
+            f"annotations: ground truth of {past.size} of {len(lengths)} videos extends past "
+            f"the end of their features (e.g. video '{video_ids[i]}': a segment ends at "
+            f"snippet {ends[i]:.1f}, the features have T={lengths[i]}); check feature_fps / "
+            "snippet_frames and that the features cover the whole video", UserWarning,
+            stacklevel=3)
+
+
 def load_dataset(annotations, features=None, *, clicks=None, click_format="auto",
                  layout="auto", subset=None, snippet_frames=16, feature_fps=None,
                  class_names=None, clip_clicks=False):
@@ -257,11 +295,14 @@ def load_dataset(annotations, features=None, *, clicks=None, click_format="auto"
         seconds_per_step = float(snippet_frames) / fps
         if X is not None:
             lengths = np.array([len(x) for x in X], dtype=np.int64)
+            _check_time_grid(ann.video_ids, lengths, durations, fps, snippet_frames)
         else:
             lengths = np.maximum(np.ceil(durations / seconds_per_step), 1).astype(np.int64)
 
     segments = [np.column_stack([s[:, :2] / sps, s[:, 2]]) if len(s) else np.zeros((0, 3))
                 for s, sps in zip(ann.segments_seconds, seconds_per_step)]
+    if X is not None:
+        _check_truth_inside(ann.video_ids, segments, lengths)
     y = ann.y
 
     click_arrays = None

@@ -67,6 +67,13 @@ def detections_to_results(detections, video_ids, class_names, seconds_per_step, 
         if det.ndim != 2 or det.shape[1] != 4:
             raise ValueError(f"detections[{i}]: expected shape (k, 4) [start, end, class, "
                              f"score], got {det.shape}")
+        finite = np.isfinite(det)
+        if not finite.all():
+            row, col = np.argwhere(~finite)[0]
+            field = ("start", "end", "class", "score")[col]
+            raise ValueError(f"detections[{i}] (video {vid!r}) row {row}: {field} is "
+                             f"{det[row, col]!r}; ActivityNet results must be finite numbers "
+                             "(NaN would be written as invalid JSON)")
         cls = det[:, 2]
         bad = np.flatnonzero((cls != np.round(cls)) | (cls < 0) | (cls >= len(class_names)))
         if bad.size:
@@ -117,7 +124,7 @@ def write_results_json(path, detections, video_ids, class_names, seconds_per_ste
     results = detections_to_results(detections, video_ids, class_names, seconds_per_step,
                                     version=version)
     with open(os.fspath(path), "w", encoding="utf-8") as fh:
-        json.dump(results, fh)
+        json.dump(results, fh, allow_nan=False)
     return results
 
 

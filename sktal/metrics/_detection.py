@@ -21,6 +21,8 @@ threshold and every ground truth of its video.  Here:
 """
 import numbers
 
+import warnings
+
 import numpy as np
 from sklearn.utils import Bunch
 
@@ -463,8 +465,30 @@ def _rank_and_match(segments_true, detections, thresholds, *, n_classes=None,
     )
 
 
+def _check_segments_inside(segments_true, lengths):
+    """Warn when ground truth ends far beyond its video (seconds given for timesteps)."""
+    lengths = np.asarray(lengths, dtype=np.float64).ravel()
+    if len(lengths) != len(segments_true):
+        raise ValueError(f"lengths: expected {len(segments_true)} values (one per video of "
+                         f"segments_true), got {len(lengths)}")
+    if not np.all(np.isfinite(lengths) & (lengths >= 0)):
+        raise ValueError("lengths: expected non-negative finite numbers of timesteps")
+    ends = np.array([np.asarray(s, dtype=np.float64).reshape(-1, 3)[:, 1].max(initial=0.0)
+                     for s in segments_true])
+    past = np.flatnonzero(ends > lengths * 1.5 + 1)
+    if past.size:
+        i = past[0]
+        warnings.warn(
+            f"segments_true: ground truth of {past.size} of {len(lengths)} videos ends far "
+            f"beyond the video (e.g. video {i}: a segment ends at {ends[i]:g}, the video "
+            f"has {lengths[i]:g} timesteps); are the segments in seconds instead of "
+            "timesteps? Convert them with seconds * fps / snippet_frames "
+            "(sktal.datasets.load_dataset does)", UserWarning, stacklevel=3)
+
+
 def detection_map(
-    segments_true, detections, tiou_thresholds=DEFAULT_TIOU_THRESHOLDS, *, n_classes=None
+    segments_true, detections, tiou_thresholds=DEFAULT_TIOU_THRESHOLDS, *, n_classes=None,
+    lengths=None,
 ):
     """Mean average precision of temporal detections (ActivityNet protocol).
 
@@ -494,6 +518,11 @@ def detection_map(
         When given, every class index (ground truth and detections) must lie in
         ``[0, n_classes)``, which catches 1-based labels early.  It does not change
         which classes are averaged.
+    lengths : array-like of shape (n_videos,), default=None
+        Number of timesteps of each video.  When given, a :class:`UserWarning` is
+        raised when a ground-truth segment ends beyond ``1.5 * length + 1`` (times in
+        seconds where timesteps were expected, or the other way round).  It does not
+        change the result.
 
     Returns
     -------
@@ -559,6 +588,8 @@ def detection_map(
     classes, class_bounds, n_positive, true_positive = (
         matched.classes, matched.class_bounds, matched.n_positive, matched.true_positive
     )
+    if lengths is not None:
+        _check_segments_inside(segments_true, lengths)
     ap = _average_precisions(true_positive, class_bounds, n_positive)
     mean_ap = ap.mean(axis=1)
     return Bunch(
