@@ -826,5 +826,6 @@ class BaseLocalizer(BaseEstimator):
             if self.tiou_thresholds is None
             else check_tiou_thresholds(self.tiou_thresholds)
         )
-        result = detection_map(truth, detections, thresholds, n_classes=len(self.classes_))
+        result = detection_map(truth, detections, thresholds, n_classes=len(self.classes_),
+                               lengths=[len(x) for x in X])   # warns on seconds-for-steps
         return float(np.mean(result.mAP))

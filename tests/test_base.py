@@ -448,3 +448,12 @@ def test_progress_auto_is_silent_for_a_short_fit_and_none_always(data, capsys, m
     assert capsys.readouterr().err == ""
     BaSNet(**{**FAST, "verbose": 1}).fit(d.X, d.y)         # skorch's table instead
     assert "BaSNet: epoch" not in capsys.readouterr().err
+
+
+def test_score_warns_when_ground_truth_is_in_seconds_not_timesteps(data):
+    d, _ = data
+    est = BaSNet(**FAST).fit(d.X, d.y)
+    # boundaries in frames instead of snippets (16x too large) end far past each video
+    as_frames = [np.column_stack([s[:, :2] * 16, s[:, 2]]) for s in d.segments]
+    with pytest.warns(UserWarning, match="beyond"):
+        est.score(d.X, as_frames)
