@@ -126,8 +126,18 @@ def test_cli_evaluate_prints_the_warnings_and_fails_when_nothing_matches(tmp_pat
     (tmp_path / "gt.json").write_text(json.dumps(_gt()))
     (tmp_path / "res.json").write_text(json.dumps(_res(**{"video_a.mp4": [
         ("Run", 0.9, [0.0, 10.0])]})))
-    with pytest.warns(UserWarning, match="'video_a.mp4'.*vs 'video_a'"):
-        code = main(["evaluate", "--ground-truth", str(tmp_path / "gt.json"), "--results",
-                     str(tmp_path / "res.json"), "--subset", "test"])
+    code = main(["evaluate", "--ground-truth", str(tmp_path / "gt.json"), "--results",
+                 str(tmp_path / "res.json"), "--subset", "test"])
     assert code == 2
-    assert "none of its 1 results matches" in capsys.readouterr().err
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2, err
+    assert err[0].startswith("sktal: warning: results ") and "'video_a.mp4' vs 'video_a'" in err[0]
+    assert err[1].startswith("sktal: error: ") and "none of its 1 results matches" in err[1]
+    # a partial match: the warning, then the table
+    (tmp_path / "res.json").write_text(json.dumps(_res(**PERFECT, video_c=[
+        ("Jump", 0.99, [0.0, 4.0])])))
+    assert main(["evaluate", "--ground-truth", str(tmp_path / "gt.json"), "--results",
+                 str(tmp_path / "res.json"), "--subset", "test"]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("sktal: warning: ") and "belong to a subset other than 'test'" in err
+    assert "detection mAP of" in out

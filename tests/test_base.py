@@ -332,10 +332,11 @@ def test_loaded_model_warm_starts_from_the_shared_initialisation(data, tmp_path)
     est = BaSNet(**FAST).fit(d.X, d.y)
     sktal.save(est, tmp_path / "m.pt")
     loaded = sktal.load(tmp_path / "m.pt")
-    assert loaded.n_epochs_completed_ is None and loaded._built_with_ is not None
+    # the history is saved (#15.8): the loaded model knows its 2 epochs
+    assert loaded.n_epochs_completed_ == 2 and loaded._built_with_ is not None
     np.testing.assert_array_equal(loaded.predict_proba(d.X), est.predict_proba(d.X))
     loaded.set_params(warm_start=True, max_epochs=1).fit(d.X, d.y)
-    assert loaded.n_epochs_completed_ == 1
+    assert loaded.n_epochs_completed_ == 3 and len(loaded.history_) == 3
     with pytest.raises(ValueError, match="hidden_size changed"):
         loaded.set_params(hidden_size=4).fit(d.X, d.y)
 

@@ -1,5 +1,7 @@
 """``sktal evaluate``: detection mAP of an ActivityNet result JSON (no torch)."""
 import json
+import sys
+import warnings
 
 import numpy as np
 
@@ -45,10 +47,20 @@ def run(args):
                        "'results' object)")
     subset = args.subset  # matched as the loaders do: ignoring case
     try:
-        result = evaluate_activitynet_json(ground_truth, results, thresholds, subset=subset)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            try:
+                # the paths, not the parsed files: messages then name the files
+                result = evaluate_activitynet_json(args.ground_truth, args.results,
+                                                   thresholds, subset=subset)
+            finally:  # what did not match is said even when nothing did
+                for warning in caught:
+                    print(f"sktal: warning: {warning.message}", file=sys.stderr)
     except (ValueError, TypeError, KeyError) as exc:
         if args.debug:
             raise
+        if isinstance(exc, ValueError):  # the evaluator's messages name the file
+            raise CLIError(str(exc)) from None
         message = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         raise CLIError(f"{args.ground_truth} / {args.results}: {message}") from None
     if args.json is not None:
