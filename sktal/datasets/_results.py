@@ -72,8 +72,8 @@ def detections_to_results(detections, video_ids, class_names, seconds_per_step, 
             row, col = np.argwhere(~finite)[0]
             field = ("start", "end", "class", "score")[col]
             raise ValueError(f"detections[{i}] (video {vid!r}) row {row}: {field} is "
-                             f"{float(det[row, col])!r}; ActivityNet results must be finite numbers "
-                             "(NaN would be written as invalid JSON)")
+                             f"{float(det[row, col])!r}; ActivityNet results must be finite "
+                             "numbers (NaN would be written as invalid JSON)")
         cls = det[:, 2]
         bad = np.flatnonzero((cls != np.round(cls)) | (cls < 0) | (cls >= len(class_names)))
         if bad.size:
