@@ -51,9 +51,10 @@ class _EvaluateAt(Callback):
 FIDELITY_ROWS = [
     ("FSPTAL earlier (mean, attention)",
      dict(video_loss_reduction="mean", foreground_confidence="attention")),
-    ("FSPTAL video loss summed only", dict(foreground_confidence="attention")),
-    ("FSPTAL FAC confidence only", dict(video_loss_reduction="mean")),
-    ("FSPTAL (defaults)", {}),
+    ("FSPTAL video loss summed only",
+     dict(video_loss_reduction="sum", foreground_confidence="attention")),
+    ("FSPTAL FAC confidence only (defaults)", {}),
+    ("FSPTAL summed + FAC (Eq. 2-3)", dict(video_loss_reduction="sum")),
     ("FSPTAL n_segments=None", dict(n_segments=None)),
 ]
 

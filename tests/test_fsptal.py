@@ -44,13 +44,13 @@ def _video_losses(scores, labels, mask=None, **kw):
 
 def test_video_losses_match_hand_computation():
     scores = torch.tensor([[[0.8, 0.2], [0.4, 0.6]]])  # T=2, one class + background
-    # defaults: Eq. 2-3 sum over the C + 1 channels; Q_f as FAC-Net,
+    # Eq. 2-3 as written: sum over the C + 1 channels; Q_f as FAC-Net,
     # Q_f[c] = sum s[c] (1-b) / sum s[c]: class (.64 + .16) / 1.2 = 2/3,
     # background (.2 * .8 + .6 * .4) / .8 = 1/2; Q_v = top-1 = [.8, .6]
-    fore, back = _video_losses(scores, torch.tensor([[1.0]]))
+    fore, back = _video_losses(scores, torch.tensor([[1.0]]), video_loss_reduction="sum")
     assert back.item() == pytest.approx(-(math.log(0.8) + math.log(0.6)), rel=1e-5)
     assert fore.item() == pytest.approx(-(math.log(2 / 3) + math.log(0.5)), rel=1e-5)
-    fore, back = _video_losses(scores, torch.tensor([[0.0]]))
+    fore, back = _video_losses(scores, torch.tensor([[0.0]]), video_loss_reduction="sum")
     # an absent class is pooled by top-k too (.8) and pushed to 0
     assert back.item() == pytest.approx(-(math.log(0.2) + math.log(0.6)), rel=1e-5)
     assert fore.item() == pytest.approx(-(math.log(1 / 3) + math.log(0.5)), rel=1e-5)
@@ -67,8 +67,17 @@ def test_video_losses_earlier_reading_is_mean_and_attention_pooling():
     assert back.item() == pytest.approx(-(math.log(0.2) + math.log(0.6)) / 2, rel=1e-5)
     assert fore.item() == pytest.approx(-(math.log(1 / 3) + math.log(2 / 3)) / 2, rel=1e-5)
     # the sum is exactly (C + 1) times the mean
-    summed = _video_losses(scores, torch.tensor([[1.0]]), foreground_confidence="attention")
+    summed = _video_losses(scores, torch.tensor([[1.0]]), foreground_confidence="attention",
+                           video_loss_reduction="sum")
     assert summed[1].item() == pytest.approx(-(math.log(0.8) + math.log(0.6)), rel=1e-5)
+
+
+def test_default_video_loss_averages_over_channels_with_fac_pooling():
+    scores = torch.tensor([[[0.8, 0.2], [0.4, 0.6]]])
+    fore, back = _video_losses(scores, torch.tensor([[1.0]]))
+    # the sums of the hand computation above, divided by the C + 1 = 2 channels
+    assert back.item() == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, rel=1e-5)
+    assert fore.item() == pytest.approx(-(math.log(2 / 3) + math.log(0.5)) / 2, rel=1e-5)
 
 
 def test_video_losses_ignore_padding():

@@ -337,14 +337,14 @@ class FSPTAL(BaseLocalizer):
         attention ``1 - b_t`` averaged with each channel's scores as weights.
         ``'attention'``: the scores averaged with ``1 - b_t`` as weights (the opposite
         direction, sktal's earlier reading).
-    video_loss_reduction : {'sum', 'mean'}, default='sum'
-        ``'sum'``: Eq. 2–3 sum the BCE over the C + 1 channels (then average over
-        videos). ``'mean'`` averages over channels too, (C + 1) times weaker.
-        Caveat: with many classes the summed loss can swamp the point losses.
-        ``benchmarks/run_methods.py``'s reduced THUMOS14-timeline run (20 classes,
-        width 32, lr 1e-3, 30 epochs) gives 0.6 ± 0.5 avg mAP 0.1:0.7 with
-        ``'sum'`` (docs: Benchmarks), while on its 5-class synthetic suite ``'sum'``
-        is the better one; try ``'mean'`` when training collapses.
+    video_loss_reduction : {'mean', 'sum'}, default='mean'
+        ``'sum'``: Eq. 2–3 as written, the BCE summed over the C + 1 channels (then
+        averaged over videos). ``'mean'`` averages over channels too, C + 1 times
+        weaker. The default departs from the paper's formula on measurement: with
+        20 classes the summed loss swamps the point losses and training collapses
+        (``benchmarks/run_methods.py``'s reduced THUMOS14-timeline suite: 0.6 ± 0.5
+        avg mAP 0.1:0.7 with ``'sum'``), while with 5 classes ``'sum'`` is the
+        better one (``benchmarks/bench_fsptal.py --fidelity``).
 %(common_parameters)s
     Attributes
     ----------
@@ -366,9 +366,9 @@ class FSPTAL(BaseLocalizer):
     Background clicks, when given, are background points too.
 
     Choices where the paper is silent or ambiguous: ``Q_f`` follows FAC-Net
-    (``foreground_confidence``) and the video loss sums over channels as Eq. 2–3 write
-    it (``video_loss_reduction``; averaging over channels makes it C + 1 times
-    weaker, which costs mAP in ``benchmarks/bench_fsptal.py --fidelity``); ``Q_v`` is
+    (``foreground_confidence``); the video loss averages over channels by default,
+    where Eq. 2–3 sum (``video_loss_reduction``: the sum collapses training with
+    many classes, see that parameter); ``Q_v`` is
     the top-k mean of every class (LACP pools absent classes by their mean over time instead); the action point loss
     also pushes ``b_t`` to 0 (LACP's code); each term is averaged per video, then over
     videos; ``R_c`` is the mean contrast of the segments of class ``c``, and the
@@ -442,7 +442,7 @@ class FSPTAL(BaseLocalizer):
                  embedding_hidden_size=512, similarity_same=0.9, similarity_diff=0.1,
                  lambda_video=1.0, lambda_point=1.0, lambda_score=1.0,
                  lambda_separation=1.0, agnostic_proposals=True, foreground_confidence="fac",
-                 video_loss_reduction="sum", n_segments=750,
+                 video_loss_reduction="mean", n_segments=750,
                  resampling="interpolate", hidden_size=2048, dropout=0.7, topk_ratio=8,
                  lr=1e-4, weight_decay=5e-4, batch_size=16, max_epochs=120,
                  class_threshold=0.25, class_fallback="argmax", nms_threshold=0.7, max_detections=1000, tiou_thresholds=None,
