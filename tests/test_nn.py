@@ -202,3 +202,31 @@ def test_modules_keep_the_time_axis():
     head = CASModule(6, 8, 4, attention=True)
     sim = head.conv1.neighbour_similarity(emb)
     assert head(x, similarity=sim).shape == (2, 9, 4)
+
+
+def test_video_dataset_items_are_the_position_items_with_interpolated_features():
+    import numpy as np
+
+    from sktal._data import PositionDataset
+    from sktal._resampling import interpolate_rows
+    from sktal.nn import VideoDataset, collate_videos
+
+    rng_videos = np.random.default_rng(0)
+    videos = [rng_videos.normal(size=(n, 3)).astype(np.float32) for n in (5, 8)]
+    labels = np.eye(2, dtype=np.float32)
+    clicks = [np.array([[1.0, -1.0]]), np.array([[6.5, 1.0]])]
+
+    def positions(index, length, clicks, rng):
+        return np.linspace(0, length - 1, 4) + rng.uniform(0, 0.1)
+
+    plain = VideoDataset(videos, labels, clicks, positions, 2, np.random.default_rng(1))
+    bare = PositionDataset([5, 8], labels, clicks, positions, 2, np.random.default_rng(1))
+    for i in range(2):
+        item, ref = plain[i], bare[i]
+        np.testing.assert_array_equal(item["x"], interpolate_rows(videos[i], ref["positions"]))
+        np.testing.assert_array_equal(item["click_targets"], ref["click_targets"])
+        np.testing.assert_array_equal(item["click_labels"], ref["click_labels"])
+        assert "positions" not in item and item["index"] == i
+    inputs, targets = collate_videos([plain[0], plain[1]])
+    assert tuple(inputs["x"].shape) == (2, 4, 3) and bool(inputs["mask"].all())
+    assert int(targets["click_labels"][0].max()) == 2   # background click -> column C

@@ -5,13 +5,13 @@ whole batch in torch); these stay for users who want a plain per-video dataset.
 """
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from .._constants import IGNORE_INDEX
-from .._resampling import interpolate_rows, map_click_labels, map_click_targets
+from .._data import PositionDataset
+from .._resampling import interpolate_rows
 
 
-class VideoDataset(Dataset):
+class VideoDataset(PositionDataset):
     """Videos, their labels and clicks, resampled on access.
 
     Item ``i`` is a dict with ``x`` (n, D) features read at the positions given by
@@ -29,27 +29,14 @@ class VideoDataset(Dataset):
     """
 
     def __init__(self, videos, labels, clicks, positions_fn, n_classes, rng):
+        super().__init__([len(v) for v in videos], labels, clicks, positions_fn,
+                         n_classes, rng)
         self.videos = videos
-        self.labels = labels
-        self.clicks = clicks
-        self.positions_fn = positions_fn
-        self.n_classes = n_classes
-        self.rng = rng
-
-    def __len__(self):
-        return len(self.videos)
 
     def __getitem__(self, index):
-        video = self.videos[index]
-        clicks = self.clicks[index]
-        positions = self.positions_fn(index, len(video), clicks, self.rng)
-        return {
-            "x": interpolate_rows(video, positions),
-            "labels": self.labels[index],
-            "click_labels": map_click_labels(clicks, positions, self.n_classes),
-            "click_targets": map_click_targets(clicks, positions, self.n_classes),
-            "index": index,
-        }
+        item = super().__getitem__(index)   # positions and the labels mapped by them
+        item["x"] = interpolate_rows(self.videos[index], item.pop("positions"))
+        return item
 
 
 def collate_videos(items):
