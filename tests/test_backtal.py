@@ -17,12 +17,15 @@ from sktal.localizers import BackTAL, BaSNet
 from sktal.localizers._backtal import (
     BackTALLoss,
     BackTALModule,
+    ChannelBlockAttentionConv1d,
+    channel_block_masks,
     frame_click_loss,
     affinity_loss,
     score_separation_loss,
     topk_action_weights,
 )
 from sktal.metrics import TemporalMAPScorer, detection_map
+from sktal.nn import AttentionConv1d
 
 IGNORE = -100
 
@@ -187,9 +190,64 @@ def test_module_outputs_and_the_affinity_switch():
     assert plain.cas_module.conv1.kernel_size == (5,)
 
 
+def test_channel_block_attention_by_hand():
+    # in = 3, K = 3: channel c (every tap) is weighted by similarity c, i.e.
+    # y_t = sum_c s[t, c] sum_o W[:, c, o] x[t + o - 1, c] (zero padding)
+    torch.manual_seed(0)
+    conv = ChannelBlockAttentionConv1d(3, 2, 3)
+    x = torch.randn(1, 4, 3)
+    s = torch.rand(1, 4, 3)
+    w = conv.weight.detach()
+    expected = torch.zeros(1, 4, 2)
+    for t in range(4):
+        for c in range(3):
+            for o in range(3):
+                if 0 <= t + o - 1 < 4:
+                    expected[0, t] += s[0, t, c] * w[:, c, o] * x[0, t + o - 1, c]
+    assert torch.allclose(conv(x, similarity=s), expected, atol=1e-6)
+
+
+def test_channel_block_attention_matches_the_unfolded_product():
+    # the official formulation: unfold the input (rows c*K + o), multiply row r by
+    # similarity min(r // D, K - 1), then by the flattened kernel; D = 7 is not a
+    # multiple of K, so the blocks straddle channels
+    torch.manual_seed(1)
+    d, k, t_len = 7, 3, 6
+    conv = ChannelBlockAttentionConv1d(d, 5, k)
+    x, s = torch.randn(2, t_len, d), torch.rand(2, t_len, k)
+    padded = F.pad(x.transpose(1, 2), (1, 1))  # (B, D, T + 2)
+    unfolded = torch.stack([padded[:, :, o:o + t_len] for o in range(k)], 2)  # B,D,K,T
+    unfolded = unfolded.reshape(2, d * k, t_len)  # row c*K + o
+    block = (torch.arange(d * k) // d).clamp(max=k - 1)
+    weighted = unfolded * s.permute(0, 2, 1)[:, block]
+    expected = torch.einsum("or,brt->bto", conv.weight.detach().reshape(5, -1), weighted)
+    assert torch.allclose(conv(x, similarity=s), expected, atol=1e-5)
+    # with all similarities 1 both layouts are the plain convolution
+    taps = AttentionConv1d(d, 5, k)
+    taps.load_state_dict(conv.state_dict())
+    ones = torch.ones(2, t_len, k)
+    assert torch.allclose(conv(x, similarity=ones), taps(x, similarity=ones), atol=1e-5)
+    assert not torch.allclose(conv(x, similarity=s), taps(x, similarity=s), atol=1e-3)
+    assert channel_block_masks(d, k).sum(0).eq(1).all()  # each (c, o) in one block
+
+
+def test_similarity_layout_parameter_picks_the_convolution():
+    default = BackTAL(hidden_size=8)._build_module(6, 3)
+    assert type(default.cas_module.conv1) is ChannelBlockAttentionConv1d
+    assert type(default.cas_module.conv2) is ChannelBlockAttentionConv1d
+    taps = BackTAL(hidden_size=8, similarity_layout="taps")._build_module(6, 3)
+    assert type(taps.cas_module.conv1) is AttentionConv1d
+    data = make_temporal_actions(n_videos=2, random_state=0)
+    with pytest.raises(ValueError, match="similarity_layout"):
+        BackTAL(similarity_layout="rows").fit(data.X, data.y)
+
+
 def test_module_similarity_reaches_both_branches():
     torch.manual_seed(0)
-    module = BackTAL(hidden_size=8, dropout=0.0, topk_ratio=2)._build_module(6, 2).eval()
+    # the paper's layout: a similarity of 0 beyond the ends only meets zero padding
+    # (the official layout also zeroes a channel block of the edge snippets)
+    module = BackTAL(hidden_size=8, dropout=0.0, topk_ratio=2,
+                     similarity_layout="taps")._build_module(6, 2).eval()
     x = torch.randn(1, 7, 6)
     # identical embeddings everywhere = plain convolutions without bias
     module.embedding.forward = lambda v: F.normalize(torch.ones(v.shape[0], v.shape[1], 4), dim=-1)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from .._constants import BACKGROUND, IGNORE_INDEX
 from ..base import BaseLocalizer, fill_doc
 from ..nn import (
+    AttentionConv1d,
     EmbeddingModule,
     embedding_separation_loss,
     minmax_normalize,
@@ -30,6 +31,10 @@ FILTER_KERNEL_SIZE = 1
 EMBEDDING_HIDDEN_SIZE = 512
 #: thresholds of the official THUMOS14 feature-magnitude proposals
 MAGNITUDE_THRESHOLDS = np.arange(0.3, 0.8, 0.075)
+
+#: values of ``similarity_layout``: how the neighbour similarities weight the
+#: attention convolutions' inputs
+SIMILARITY_LAYOUTS = ("channel_blocks", "taps")
 
 #: values outside [-1, 1] used to mask cosine similarities before hard mining
 _ABOVE, _BELOW = 2.0, -2.0
@@ -180,6 +185,65 @@ def affinity_loss(embedding, action_weights, background_mask, tau_same=0.5,
 
 
 # --------------------------------------------------------------------- network
+def channel_block_masks(in_channels, kernel_size):
+    """Which similarity weighs each (input channel, tap) in the official code's layout.
+
+    The official attention convolution unfolds the input into ``in_channels *
+    kernel_size`` rows ordered channel-major (row ``c * K + o`` is channel ``c`` at
+    tap ``o``) and multiplies them by the ``K`` neighbour similarities tiled in
+    consecutive blocks of ``in_channels`` rows; the last block takes the remaining
+    rows. So row ``r`` is weighted by similarity ``min(r // in_channels, K - 1)``.
+
+    Returns
+    -------
+    torch.Tensor of shape (K, in_channels, K)
+        ``masks[j, c, o] = 1`` where (channel ``c``, tap ``o``) is weighted by
+        similarity ``j`` (neighbour ``t + j - K // 2``).
+
+    Examples
+    --------
+    >>> from sktal.localizers._backtal import channel_block_masks
+    >>> channel_block_masks(3, 3).argmax(0)   # in=3: channel c -> similarity c
+    tensor([[0, 0, 0],
+            [1, 1, 1],
+            [2, 2, 2]])
+    """
+    rows = torch.arange(in_channels).view(-1, 1) * kernel_size + torch.arange(kernel_size)
+    block = (rows // in_channels).clamp(max=kernel_size - 1)  # (in, K)
+    return (block.unsqueeze(0) == torch.arange(kernel_size).view(-1, 1, 1)).float()
+
+
+class ChannelBlockAttentionConv1d(AttentionConv1d):
+    """BackTAL's attention convolution as the official code computes it.
+
+    ``y_t = sum_j s_{t,j} sum_{(c, o) in block j} W[:, c, o] x_{t+o-r}[c]``: the
+    similarity of ``t`` with neighbour ``t + j - r`` weighs the input channels of
+    block ``j`` (:func:`channel_block_masks`) at every tap, instead of weighting tap
+    ``j`` (paper Eq. 15, :class:`~sktal.nn.AttentionConv1d`). With all similarities 1
+    both are the plain convolution. Same parameters and initialisation as
+    :class:`~sktal.nn.AttentionConv1d`.
+    """
+
+    def forward(self, x, embedding=None, similarity=None):
+        """``x`` (batch, T, in) -> (batch, T, out); see :class:`AttentionConv1d`."""
+        if similarity is None:
+            if embedding is None:
+                return super().forward(x)
+            similarity = self.neighbour_similarity(embedding)
+        k, r = self.kernel_size, self.kernel_size // 2
+        masks = channel_block_masks(self.in_channels, k).to(self.weight)
+        weight = (masks.unsqueeze(1) * self.weight.unsqueeze(0)).reshape(
+            k * self.out_channels, self.in_channels, k
+        )
+        per_block = F.conv1d(x.transpose(1, 2), weight, padding=r)  # (B, K*out, T)
+        per_block = per_block.view(x.shape[0], k, self.out_channels, x.shape[1])
+        out = (per_block * similarity.permute(0, 2, 1).unsqueeze(2)).sum(dim=1)
+        out = out.transpose(1, 2)
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+
 class BackTALModule(BaSNetModule):
     """BaS-Net's network with BackTAL's affinity module.
 
@@ -206,16 +270,28 @@ class BackTALModule(BaSNetModule):
         Temporal kernel of the CAS head's two convolutions, i.e. the neighbours
         ``t - n//2 .. t + n//2`` each snippet attends to.
     embedding_size : int
+    similarity_layout : {'channel_blocks', 'taps'}
+        ``'channel_blocks'``: :class:`ChannelBlockAttentionConv1d` (official code);
+        ``'taps'``: :class:`~sktal.nn.AttentionConv1d` (paper Eq. 15).
     """
 
     def __init__(self, *, n_features, n_classes, hidden_size, dropout, topk_ratio,
-                 affinity, n_neighbors, embedding_size):
+                 affinity, n_neighbors, embedding_size, similarity_layout):
         super().__init__(
             n_features=n_features, n_classes=n_classes, hidden_size=hidden_size,
             dropout=dropout, topk_ratio=topk_ratio,
             filter_kernel_size=FILTER_KERNEL_SIZE, kernel_size=n_neighbors,
             attention=affinity, conv_bias=False,
         )
+        if similarity_layout not in SIMILARITY_LAYOUTS:
+            raise ValueError(
+                f"similarity_layout must be one of {SIMILARITY_LAYOUTS}, got "
+                f"{similarity_layout!r}"
+            )
+        if affinity and similarity_layout == "channel_blocks":
+            cas = self.cas_module
+            cas.conv1 = ChannelBlockAttentionConv1d(n_features, hidden_size, n_neighbors)
+            cas.conv2 = ChannelBlockAttentionConv1d(hidden_size, hidden_size, n_neighbors)
         self.embedding = (
             EmbeddingModule(n_features, EMBEDDING_HIDDEN_SIZE, embedding_size)
             if affinity else None
@@ -407,6 +483,14 @@ class BackTAL(BaseLocalizer):
         ``affinity=False``.
     embedding_size : int, default=32
         D_emb, width of the L2-normalised embedding.
+    similarity_layout : {'channel_blocks', 'taps'}, default='channel_blocks'
+        How the affinity module's neighbour similarities weight the attention
+        convolutions. ``'channel_blocks'`` (official code): the similarity of ``t``
+        with neighbour ``t - 1`` weighs the first third of the input channels at
+        every tap, the self-similarity (1) the second third, neighbour ``t + 1`` the
+        last third (:class:`ChannelBlockAttentionConv1d`). ``'taps'`` (paper
+        Eq. 15): the similarity with neighbour ``t + o`` weighs tap ``o``
+        (:class:`~sktal.nn.AttentionConv1d`). Unused with ``affinity=False``.
     affinity_loss : {'code', 'paper'}, default='code'
         ``'code'``: the official code's four row-wise hard-mined hinge terms (action
         and background compactness, action→background and background→action
@@ -476,8 +560,11 @@ class BackTAL(BaseLocalizer):
       rows are ordered channel-major (``c * K + o``), by a similarity tiled in
       blocks of ``D`` rows; so the first third of the rows (channels ``0 .. D/3``,
       all taps) is weighted by ``s(t, t-1)``, and so on: it weights channel blocks,
-      not taps. sktal follows the paper's Eq. 15 (tap ``o`` weighted by
-      ``s(t, t+o-1)``, :class:`~sktal.nn.AttentionConv1d`).
+      not taps. That is the default (``similarity_layout='channel_blocks'``);
+      ``'taps'`` follows the paper's Eq. 15 (tap ``o`` weighted by ``s(t, t+o-1)``,
+      :class:`~sktal.nn.AttentionConv1d`). With the official weights copied in and
+      the same batch, either layout gives the official code's CAS, loss terms and
+      gradients (``benchmarks/compare_official.py``, docs/benchmarks.rst).
     * The official NMS measures lengths in seconds with a ``+ 1`` (``x2 - x1 + 1``),
       which makes every IoU larger for segments of a few seconds; sktal uses plain
       continuous IoU (:func:`~sktal.postprocessing.non_maximum_suppression`).
@@ -534,6 +621,7 @@ class BackTAL(BaseLocalizer):
         "affinity": dict(kind=(bool, np.bool_)),
         "n_neighbors": dict(kind=numbers.Integral, low=1),
         "embedding_size": dict(kind=numbers.Integral, low=1),
+        "similarity_layout": dict(kind=None, options=SIMILARITY_LAYOUTS),
         "affinity_loss": dict(kind=None, options=("code", "paper")),
         "video_loss": dict(kind=None, options=("ce", "bce")),
         "alpha_norm": dict(kind=numbers.Real, low=0),
@@ -542,7 +630,8 @@ class BackTAL(BaseLocalizer):
     def __init__(self, *, frame_loss_weight=1.0, frame_loss_average="all",
                  feature_proposals=True, lambda_sep=1.0, beta_aff=0.8,
                  tau_same=0.5, tau_diff=0.1, affinity=True, n_neighbors=3,
-                 embedding_size=32, affinity_loss="code", video_loss="ce",
+                 embedding_size=32, similarity_layout="channel_blocks",
+                 affinity_loss="code", video_loss="ce",
                  alpha_norm=1e-4, n_segments=750, resampling="interpolate",
                  hidden_size=2048, dropout=0.7, topk_ratio=8, lr=1e-4,
                  weight_decay=5e-4, batch_size=16, max_epochs=40,
@@ -561,6 +650,7 @@ class BackTAL(BaseLocalizer):
         self.affinity = affinity
         self.n_neighbors = n_neighbors
         self.embedding_size = embedding_size
+        self.similarity_layout = similarity_layout
         self.affinity_loss = affinity_loss
         self.video_loss = video_loss
         self.alpha_norm = alpha_norm
@@ -618,6 +708,7 @@ class BackTAL(BaseLocalizer):
             dropout=self.dropout, topk_ratio=self.topk_ratio,
             affinity=bool(self.affinity), n_neighbors=self.n_neighbors,
             embedding_size=self.embedding_size,
+            similarity_layout=self.similarity_layout,
         )
 
     def _build_criterion(self, n_classes):
