@@ -10,7 +10,8 @@ import pytest
 
 import sktal
 from sktal.cli import CLIError, main
-from sktal.cli._common import estimator_class, parse_value
+from sktal.cli._common import estimator_class
+from sktal.cli._train import parse_value
 from sktal.datasets import make_temporal_actions, simulate_clicks
 from sktal.metrics import evaluate_activitynet_json
 

@@ -3,11 +3,11 @@ import numpy as np
 
 from .._registry import click_kind
 from ._common import (
+    DEFAULT_METHOD,
     CLIError,
     add_common_options,
     add_method_option,
     add_output_options,
-    default_method,
     estimator_class,
     fit_estimator,
     make_estimator,
@@ -37,7 +37,7 @@ def _plot_demo(path, cas, segments, detections, class_names, title):
 
 def run(args):
     """Run ``sktal demo``; return the exit status."""
-    method = args.method or default_method()
+    method = args.method or DEFAULT_METHOD
     plot = None if args.no_plot else args.plot
     if plot is not None:
         writable_path(plot, "--plot")
@@ -105,7 +105,7 @@ def add_parser(commands):
                     "averages, and save a plot of one test video (class scores, ground "
                     "truth, detections) when matplotlib is installed. About a minute on "
                     "one CPU core.")
-    add_method_option(demo, "backtal")
+    add_method_option(demo)
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--videos", type=positive_int, default=None,
                       help="number of synthetic videos (default: 60; 12 with --quick)")
