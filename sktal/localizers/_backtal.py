@@ -563,8 +563,9 @@ class BackTAL(BaseLocalizer):
       not taps. That is the default (``similarity_layout='channel_blocks'``);
       ``'taps'`` follows the paper's Eq. 15 (tap ``o`` weighted by ``s(t, t+o-1)``,
       :class:`~sktal.nn.AttentionConv1d`). With the official weights copied in and
-      the same batch, either layout gives the official code's CAS, loss terms and
-      gradients (``benchmarks/compare_official.py``, docs/benchmarks.rst).
+      the same batch, the default gives the official code's CAS, loss terms and
+      gradients to ~1e-6 (``'taps'`` does so against the official code with its
+      tiling made per tap; ``benchmarks/official_step_check.py``).
     * The official NMS measures lengths in seconds with a ``+ 1`` (``x2 - x1 + 1``),
       which makes every IoU larger for segments of a few seconds; sktal uses plain
       continuous IoU (:func:`~sktal.postprocessing.non_maximum_suppression`).
