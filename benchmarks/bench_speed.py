@@ -241,8 +241,10 @@ class CoreTimer:
                 synchronize(device)
                 totals[key] += time.perf_counter() - start
 
+        # an instance attribute (torch.compile's forward) is restored, not dropped
+        had = attr in obj.__dict__
+        self._undo = getattr(self, "_undo", []) + [(obj, attr, had, obj.__dict__.get(attr))]
         setattr(obj, attr, timed)
-        self._undo = getattr(self, "_undo", []) + [(obj, attr)]
 
     def reset(self):
         for key in self.totals:
@@ -253,8 +255,11 @@ class CoreTimer:
         return t["step"] - (t["infer"] - t["module"]) - (t["get_loss"] - t["criterion"])
 
     def remove(self):
-        for obj, attr in self._undo:
-            obj.__dict__.pop(attr, None)
+        for obj, attr, had, previous in reversed(self._undo):
+            if had:
+                obj.__dict__[attr] = previous
+            else:
+                obj.__dict__.pop(attr, None)
 
 
 def bench_method(name, args, device, data, memory, precision="32"):
@@ -478,8 +483,8 @@ def print_report(args, device, results, rates, post, memory):
     for r in results:
         if r.get("compiled"):
             print(f"{r['method']} {r['precision']}: module torch.compile'd after the "
-                  f"warm-up epoch; the first compiled epoch ({min(r['batches_timed'], 1)}"
-                  f" batch) took {r['compile_seconds']:.1f} s")
+                  f"warm-up epoch; the first compiled epoch (one batch)"
+                  f" took {r['compile_seconds']:.1f} s")
 
     print("\nPrediction (videos/s; network = predict_proba, full = predict with "
           "post-processing)")

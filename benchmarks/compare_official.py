@@ -40,13 +40,14 @@ batch_size, n_classes, lr``; the hook returns ``(step, estimator, clicks)``:
 * ``clicks``: ``None``, ``"background"`` or ``"action"``, the clicks both learn from.
 
 The driver (:func:`time_per_epoch`) makes random features of that size with
-generated timelines and clicks, warms both up on one batch, then alternates one
-official step and one sktal epoch of one batch (``fit`` on that batch's videos,
-which adds sktal's per-epoch bookkeeping to every batch: a conservative count),
-``--speed-batches`` (small) or ``--paper-batches`` (paper) times each, timed in
-CPU time of this process (``time.process_time``: one torch thread, so other jobs
-on a shared machine count less than in wall time), and reports the median per
-batch times the batches of an epoch.
+generated timelines and clicks, warms both up on two videos, then alternates rounds:
+the official step over ``n`` batches, then one sktal epoch (``fit``) of the same
+``n`` batches, which includes sktal's whole data path and per-epoch bookkeeping.
+At the small size ``n`` is a whole epoch and ``--speed-rounds`` rounds are run; at
+the papers' size ``n = --paper-batches`` (``--paper-rounds`` rounds) and the time
+per batch is extrapolated to the 13 batches of 200 videos. Times are CPU time of
+this process (``time.process_time``; one torch thread, so other jobs on a shared
+machine count less than in wall time); the median round is reported.
 """
 import argparse
 import importlib
@@ -55,6 +56,7 @@ import os
 import sys
 import time
 import types
+import warnings
 
 import numpy as np
 
@@ -130,54 +132,64 @@ class _EpochClock(Callback):
         self.record(time.process_time() - self.start_)
 
 
-def timing_data(size, n_batches, seed=0):
-    """``n_batches + 1`` batches (the first one warms up) of random features of
-    ``size`` with generated timelines, video labels and clicks."""
-    n = size["batch_size"] * (n_batches + 1)
-    timelines = make_temporal_actions(n_videos=n, n_classes=size["n_classes"],
-                                      n_features=2, lengths=[size["n_segments"]] * n,
+def timing_data(size, n_videos, seed=0):
+    """``n_videos`` random feature arrays of ``size`` with generated timelines, their
+    float32 video labels and both kinds of clicks."""
+    timelines = make_temporal_actions(n_videos=n_videos, n_classes=size["n_classes"],
+                                      n_features=2, lengths=[size["n_segments"]] * n_videos,
                                       random_state=seed)
     rng = np.random.default_rng(seed)
     X = [rng.standard_normal((size["n_segments"], size["n_features"]), dtype=np.float32)
-         for _ in range(n)]
+         for _ in range(n_videos)]
     clicks = {
-        None: [np.empty((0, 2))] * n,
+        None: None,
         "background": simulate_clicks(timelines.segments, timelines.lengths,
                                       kind="background", random_state=seed),
         "action": simulate_clicks(timelines.segments, timelines.lengths, kind="action",
                                   random_state=seed),
     }
-    batches = [np.arange(b, b + size["batch_size"]) for b in range(0, n, size["batch_size"])]
-    return X, timelines.y.astype(np.float32), clicks, batches
+    return X, timelines.y.astype(np.float32), clicks
 
 
-def time_per_epoch(adapter, official, size, n_batches, n_videos, seed=0):
-    """Seconds per epoch of ``n_videos`` of the official step and of sktal's fit, from
-    the median CPU time of ``n_batches`` alternating timed batches (see the module
-    docstring); returns ``(official_s, sktal_s)``."""
+def time_per_epoch(adapter, official, size, n_batches, rounds, n_videos, seed=0):
+    """Seconds per epoch of ``n_videos`` of the official step and of sktal's ``fit``,
+    extrapolated from ``n_batches`` timed batches (the median over ``rounds``
+    alternating rounds; see the module docstring); returns ``(official_s, sktal_s)``."""
     import torch
 
     step, estimator, kind = adapter.timing_step(official, dict(size))
-    X, y, clicks, batches = timing_data(size, n_batches, seed)
+    batch = size["batch_size"]
+    X, y, clicks = timing_data(size, n_batches * batch, seed)
     clicks = clicks[kind]
     record = []
     estimator.set_params(max_epochs=1, warm_start=True, random_state=seed,
                          callbacks=[("compare_epoch_clock", _EpochClock(record.append))])
     if "progress" in estimator.get_params():
         estimator.set_params(progress=None)
-    official_times = []
-    torch.manual_seed(seed)
-    for i, idx in enumerate(batches):
-        videos, labels = [X[j] for j in idx], torch.from_numpy(y[idx])
-        batch_clicks = [clicks[j] for j in idx]
+    batches = [np.arange(b, min(b + batch, len(X))) for b in range(0, len(X), batch)]
+
+    def official_epoch(batches):
         start = time.process_time()
-        step(videos, labels, batch_clicks)
-        if i:   # batch 0 warms up
-            official_times.append(time.process_time() - start)
-        estimator.fit(videos, y[idx], clicks=None if kind is None else batch_clicks)
-    per_epoch = math.ceil(n_videos / size["batch_size"])
-    return (float(np.median(official_times)) * per_epoch,
-            float(np.median(record[1:])) * per_epoch)
+        for idx in batches:
+            step([X[j] for j in idx], torch.from_numpy(y[idx]),
+                 None if clicks is None else [clicks[j] for j in idx])
+        return time.process_time() - start
+
+    def sktal_epoch(n):
+        with warnings.catch_warnings():   # random labels: classes absent from a fold
+            warnings.simplefilter("ignore", UserWarning)
+            estimator.fit(X[:n], y[:n], clicks=None if clicks is None else clicks[:n])
+        return record[-1]
+
+    torch.manual_seed(seed)
+    official_epoch([np.arange(2)])   # warm-up on two videos
+    sktal_epoch(2)
+    official_s, sktal_s = [], []
+    for _ in range(rounds):
+        official_s.append(official_epoch(batches) / len(batches))
+        sktal_s.append(sktal_epoch(len(X)) / len(batches))
+    per_epoch = math.ceil(n_videos / batch)
+    return float(np.median(official_s)) * per_epoch, float(np.median(sktal_s)) * per_epoch
 
 
 def _mean_std(values):
@@ -208,12 +220,14 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--n-segments", type=int, default=128)
     parser.add_argument("--thumos-dir", default=THUMOS_DIR)
-    parser.add_argument("--speed-batches", type=int, default=10,
-                        help="timed batches per side at the small size (0: no timing)")
+    parser.add_argument("--speed-rounds", type=int, default=5,
+                        help="alternating timed epochs per side at the small size "
+                             "(0: no timing)")
     parser.add_argument("--paper", action="store_true",
                         help="also time both at the papers' size (minutes on a CPU)")
     parser.add_argument("--paper-batches", type=int, default=2,
-                        help="timed batches per side at the papers' size")
+                        help="timed batches per side and round at the papers' size")
+    parser.add_argument("--paper-rounds", type=int, default=1)
     parser.add_argument("--no-accuracy", action="store_true",
                         help="only the timing (skip training for mAP)")
     parser.add_argument("--quick", action="store_true",
@@ -222,7 +236,7 @@ def main(argv=None):
     if args.quick:
         args.seeds, args.n_train, args.n_test = 1, 8, 4
         args.hidden_size, args.max_epochs, args.n_segments, args.batch_size = 8, 1, 16, 4
-        args.speed_batches, args.paper_batches = min(args.speed_batches, 2), 1
+        args.speed_rounds, args.paper_batches = min(args.speed_rounds, 2), 1
     import torch
     torch.set_num_threads(1)
     budget = dict(hidden_size=args.hidden_size, max_epochs=args.max_epochs, lr=args.lr,
@@ -266,22 +280,25 @@ def _print_speed(adapter, official, args):
     small = dict(n_features=64, n_segments=args.n_segments, hidden_size=args.hidden_size,
                  batch_size=args.batch_size, n_classes=5, lr=args.lr)
     sizes = []
-    if args.speed_batches > 0:
-        sizes.append(("small", small, args.speed_batches, args.n_train))
+    if args.speed_rounds > 0:   # the whole small epoch, timed args.speed_rounds times
+        sizes.append(("small", small, math.ceil(args.n_train / args.batch_size),
+                      args.speed_rounds, args.n_train))
     if args.paper:
         paper = {k: v for k, v in PAPER_SIZE.items() if k != "n_videos"}
         if args.quick:   # the paper-size code path on tiny shapes
             paper.update(n_features=32, n_segments=24, hidden_size=16, batch_size=4)
         sizes.append(("paper", dict(paper, lr=args.lr), args.paper_batches,
-                      PAPER_SIZE["n_videos"]))
-    for label, size, n_batches, n_videos in sizes:
-        official_s, sktal_s = time_per_epoch(adapter, official, size, n_batches, n_videos)
+                      args.paper_rounds, PAPER_SIZE["n_videos"]))
+    for label, size, n_batches, rounds, n_videos in sizes:
+        official_s, sktal_s = time_per_epoch(adapter, official, size, n_batches, rounds,
+                                             n_videos)
         shape = (f"D={size['n_features']} T={size['n_segments']} hidden "
                  f"{size['hidden_size']} batch {size['batch_size']} C={size['n_classes']}"
                  f", {n_videos} videos/epoch")
-        print(f"{adapter.NAME:8s} speed {label:5s} ({shape}; median of {n_batches} "
-              f"alternating timed batches, CPU s): s/epoch official {official_s:.3f} "
-              f"sktal {sktal_s:.3f} ratio {sktal_s / official_s:.2f}", flush=True)
+        print(f"{adapter.NAME:8s} speed {label:5s} ({shape}; {n_batches} timed "
+              f"batches x {rounds} alternating round(s), median, CPU s): s/epoch official "
+              f"{official_s:.3f} sktal {sktal_s:.3f} ratio {sktal_s / official_s:.2f}",
+              flush=True)
 
 
 if __name__ == "__main__":
