@@ -88,6 +88,10 @@ def map_clicks(positions, mask, times, labels, valid, n_classes):
     """
     batch, steps = positions.shape
     device = positions.device
+    if not bool(valid.any()):   # no clicks in the batch (video labels only)
+        return (torch.full((batch, steps), IGNORE_INDEX, dtype=torch.int64, device=device),
+                torch.zeros((batch, steps, n_classes + 1), dtype=torch.float32,
+                            device=device))
     column = torch.where(labels < 0, torch.full_like(labels, n_classes), labels)
     column = torch.where(valid, column, torch.zeros_like(column))
     snippet = times.floor()
