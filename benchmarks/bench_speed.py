@@ -30,10 +30,16 @@ Usage (from the repository root)::
     python benchmarks/bench_speed.py                     # paper size, CUDA if present
     python benchmarks/bench_speed.py --size small        # D=256, T=128, 40 videos: CPU
     python benchmarks/bench_speed.py --quick             # smoke test
-    python benchmarks/bench_speed.py --device cpu --timed-batches 1   # paper size, CPU
+    python benchmarks/bench_speed.py --device cpu --batches 1   # paper size, CPU
+    python benchmarks/bench_speed.py --size small --compile      # torch.compile'd
 
-On CPU at paper size an epoch takes many minutes: unless ``--timed-batches`` says
-otherwise only 2 batches are timed there and the epoch time is extrapolated.
+On CPU at paper size an epoch takes many minutes: unless ``--batches`` (alias
+``--timed-batches``) says otherwise only 2 batches are timed there and the epoch
+time is extrapolated (the warm-up epoch is always one batch). The ``outside``
+column is the share of the timed epoch outside the module's forward, the
+criterion, backward and the optimizer step (:class:`CoreTimer`). Prediction at
+THUMOS14 test size (``--thumos-predict``) is on by default only on CUDA at paper
+size; on CPU ``bench_localization.py --predict METHOD`` times it for one method.
 """
 import argparse
 import gc

@@ -173,3 +173,13 @@ def test_an_adapter_without_the_hook_is_not_timed(fake_basnet, compare, capsys,
     compare.main(["--quick", "--basnet", fake_basnet, "--suites", "synthetic"])
     out = capsys.readouterr().out
     assert "speed" not in out and "BaS-Net  synthetic" in out
+
+
+def test_bench_localization_times_the_official_loops_on_the_same_cas(fake_basnet,
+                                                                      compare, capsys):
+    import bench_localization
+
+    bench_localization.against_the_official_loops(fake_basnet, n_videos=4, n_steps=16)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("BaS-Net post-processing, 4 videos x T=16")
+    assert "official test.py loops" in line and "speed-up x" in line
