@@ -1,8 +1,8 @@
-"""What the commands share: errors, path checks, options, training and prediction.
+"""What the commands share: errors, path checks, options and training.
 
 The methods come from the registry (:mod:`sktal._registry`), the layouts and click
-formats from :mod:`sktal.datasets`, the mAP table from :mod:`sktal.metrics`, the
-epoch progress from the estimators' ``progress`` parameter.
+formats from :mod:`sktal.datasets`, the progress display from the estimators'
+``progress`` parameter.
 """
 import argparse
 import os
@@ -15,8 +15,6 @@ from ..datasets._features import LAYOUTS
 
 #: the method trained when ``--method`` is not given
 DEFAULT_METHOD = "backtal"
-MODEL_INFO_FORMAT = "sktal-cli-model-info-1"
-
 
 #: default of ``predict --snippet-frames``: the value the model was trained with
 FROM_MODEL = object()
@@ -67,29 +65,22 @@ def _positive(convert, what):
     """An ``argparse`` type: ``convert(text)`` when it is > 0."""
     def parse(text):
         try:
-            value = convert(text)
+            if convert(text) > 0:
+                return convert(text)
         except ValueError:
-            value = None
-        if value is None or not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
-        return value
-    parse.__name__ = f"positive_{convert.__name__}"
+            pass
+        raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
     return parse
 
 
 positive_int = _positive(int, "integer")
-positive_float = _positive(float, "number")
 
 
 def snippet_frames_type(text):
     """``--snippet-frames``: a positive integer, or ``none`` (rows spread over the video)."""
     if text.strip().lower() == "none":
         return None
-    try:
-        return positive_int(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer or 'none', got {text!r}") from None
+    return _positive(int, "integer or 'none'")(text)
 
 
 def add_common_options(parser, *, device=False, threads=None):
@@ -135,7 +126,7 @@ def add_data_options(parser, *, for_predict=False):
                              "every video was resampled to a fixed number of rows spread "
                              "over its duration (default: "
                              + ("the model's, else 16)" if for_predict else "16)"))
-    parser.add_argument("--fps", "--feature-fps", dest="fps", type=positive_float,
+    parser.add_argument("--fps", "--feature-fps", dest="fps", type=_positive(float, "number"),
                         default=None,
                         help="frame rate the features were extracted at (25 for BaS-Net's "
                              "THUMOS14 features); default: each video's 'fps' in the "
@@ -223,16 +214,3 @@ def fit_estimator(estimator, X, y, clicks, args):
               "(interrupted)", file=sys.stderr)
     return estimator
 
-
-def predict_videos(estimator, X, *, chunk=64):
-    """Detections of every video, with a progress bar over chunks of videos."""
-    from tqdm import tqdm
-
-    starts = range(0, len(X), chunk)
-    if len(X) > chunk:
-        starts = tqdm(starts, unit="chunk", desc=f"predicting {len(X)} videos",
-                      disable=None, leave=False, file=sys.stderr)
-    detections = []
-    for start in starts:  # a video's detections do not depend on its batch
-        detections.extend(estimator.predict(X[start:start + chunk]))
-    return detections

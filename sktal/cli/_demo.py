@@ -12,7 +12,6 @@ from ._common import (
     fit_estimator,
     make_estimator,
     positive_int,
-    predict_videos,
     say,
     writable_path,
 )
@@ -75,7 +74,9 @@ def run(args):
 
     X_test = [data.X[i] for i in test]
     segments_test = [data.segments[i] for i in test]
-    detections = predict_videos(estimator, X_test)
+    if args.quiet:
+        estimator.set_params(progress=None)
+    detections = estimator.predict(X_test)
     result = detection_map(segments_test, detections, n_classes=n_classes)
     say(args, "")
     print(f"{cls.__name__}: detection mAP of the {len(test)} test videos")

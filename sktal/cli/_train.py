@@ -10,7 +10,6 @@ import warnings
 from .._version import __version__
 from ._common import (
     DEFAULT_METHOD,
-    MODEL_INFO_FORMAT,
     CLIError,
     add_common_options,
     add_data_options,
@@ -25,6 +24,9 @@ from ._common import (
     say,
     writable_path,
 )
+
+#: the ``format`` field of the JSON written beside a model
+MODEL_INFO_FORMAT = "sktal-cli-model-info-1"
 
 
 def parse_value(text):
