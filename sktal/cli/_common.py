@@ -172,9 +172,8 @@ def estimator_class(method):
     return get_localizer(names[method.lower()])
 
 
-def make_estimator(method, args, params, *, defaults=()):
-    """The estimator of ``method``: CLI defaults, then ``--param`` values on top."""
-    cls = estimator_class(method)
+def make_estimator(cls, args, params, *, defaults=()):
+    """An estimator of ``cls``: CLI defaults, then ``--param`` values on top."""
     valid = cls().get_params(deep=False)
     settings = {k: v for k, v in dict(defaults).items() if k in valid}
     settings.update(params)
@@ -182,19 +181,20 @@ def make_estimator(method, args, params, *, defaults=()):
     return cls(**settings)
 
 
-def fit_estimator(estimator, X, y, clicks, args):
-    """``estimator.fit`` between summary lines, its epoch progress (the estimator's
-    ``progress``) off with ``--quiet`` for this fit only; errors about the inputs
-    become :class:`CLIError`."""
+def fit_estimator(estimator, X, y, clicks, args, **for_this_fit):
+    """``estimator.fit`` between summary lines, with the parameters ``for_this_fit``
+    (and ``progress=None`` with ``--quiet``) for this fit only, so they are not saved
+    with the model; errors about the inputs become :class:`CLIError`."""
     name = type(estimator).__name__
     n_clicks = 0 if clicks is None else sum(len(c) for c in clicks)
     say(args, f"training {name} on {len(X)} videos ({y.shape[1]} classes"
               + (f", {n_clicks} clicks)" if clicks is not None else ")") + " ...")
-    start, progress = time.perf_counter(), estimator.progress
+    if args.quiet:
+        for_this_fit["progress"] = None
+    saved = {key: getattr(estimator, key) for key in for_this_fit}
+    start = time.perf_counter()
     try:
-        if getattr(args, "quiet", False):
-            estimator.set_params(progress=None)
-        estimator.fit(X, y, clicks)
+        estimator.set_params(**for_this_fit).fit(X, y, clicks)
     except (ValueError, TypeError) as exc:  # parameter or input validation
         if args.debug:
             raise
@@ -203,8 +203,8 @@ def fit_estimator(estimator, X, y, clicks, args):
             message += (" On the command line: --clicks FILE, or --simulate-clicks "
                         f"{click_kind(estimator) or 'background'} from the annotations.")
         raise CLIError(message) from None
-    finally:  # display is not part of the saved model
-        estimator.set_params(progress=progress)
+    finally:
+        estimator.set_params(**saved)
     epochs, wanted = len(estimator.history_), estimator.max_epochs
     loss = estimator.history_[-1, "train_loss"] if epochs else float("nan")
     say(args, f"trained {name}: {epochs} epoch{'s' * (epochs != 1)} in "

@@ -65,7 +65,7 @@ def run(args):
     say(args, f"synthetic THUMOS-like data: {n_videos} videos of {data.X[0].shape[1]} "
               f"features, {n_classes} classes; {len(train)} for training, {len(test)} "
               "for test" + (f"; simulated {kind} clicks" if kind else ""))
-    estimator = make_estimator(method, args, {}, defaults=dict(
+    estimator = make_estimator(cls, args, {}, defaults=dict(
         n_segments=n_segments, hidden_size=hidden, embedding_hidden_size=hidden, lr=1e-3,
         batch_size=8, max_epochs=epochs, n_classes=n_classes, random_state=args.seed,
         n_rgb_features=data.n_rgb_features, device=args.device,
