@@ -1,34 +1,23 @@
-"""Shared pieces of the commands: errors, files, options, training and prediction.
+"""What the commands share: errors, path checks, options and training.
 
-The methods come from the localizer registry (:mod:`sktal._registry`); the mAP table
-is :func:`sktal.metrics.format_map_table`.
+The methods come from the registry (:mod:`sktal._registry`), the layouts and click
+formats from :mod:`sktal.datasets`, the progress display from the estimators'
+``progress`` parameter.
 """
 import argparse
-import ast
-import contextlib
-import difflib
-import json
 import os
 import sys
 import time
 
 from .._registry import click_kind, get_localizer, localizer_names
+from ..datasets._annotations import CLICK_FORMATS
+from ..datasets._features import LAYOUTS
 
 #: the method trained when ``--method`` is not given
 DEFAULT_METHOD = "backtal"
-LAYOUTS = ("auto", "rgb_flow", "joint", "npz", "object_array")
-CLICK_FORMATS = ("auto", "backtal", "lacp", "sfnet")
-MODEL_INFO_FORMAT = "sktal-cli-model-info-1"
 
-
-class _FromModel:
-    """Default of ``predict --snippet-frames``: the value the model was trained with."""
-
-    def __repr__(self):
-        return "the model's"
-
-
-FROM_MODEL = _FromModel()
+#: default of ``predict --snippet-frames``: the value the model was trained with
+FROM_MODEL = object()
 
 
 class CLIError(Exception):
@@ -42,7 +31,6 @@ class Parser(argparse.ArgumentParser):
         raise CLIError(f"{message} (see '{self.prog} --help')")
 
 
-# ----------------------------------------------------------- files and values
 def say(args, message):
     """Print a progress message unless ``--quiet``."""
     if not getattr(args, "quiet", False):
@@ -52,8 +40,7 @@ def say(args, message):
 def require_path(path, option, *, kind="file"):
     """``path`` as a string; a :class:`CLIError` naming ``option`` if it is missing."""
     path = os.fspath(path)
-    ok = {"file": os.path.isfile, "any": os.path.exists}[kind](path)
-    if not ok:
+    if not {"file": os.path.isfile, "any": os.path.exists}[kind](path):
         what = "no such file" if kind == "file" else "no such file or folder"
         if kind == "file" and os.path.isdir(path):
             what = "is a folder, not a file"
@@ -74,89 +61,28 @@ def writable_path(path, option):
     return path
 
 
-def read_json(path, option):
-    """The parsed JSON file ``path``; a :class:`CLIError` naming ``option`` if it is not."""
-    path = require_path(path, option)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise CLIError(f"{option}: {path} is not valid JSON ({exc.msg} at line {exc.lineno}, "
-                       f"column {exc.colno})") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"{option}: {path} is not a text (UTF-8) JSON file") from None
-
-
-def parse_value(text):
-    """An estimator parameter from text: int, float, bool, None, list, else the string."""
-    lowered = text.strip().lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    try:
-        return ast.literal_eval(text)   # lists and tuples, e.g. tiou_thresholds=[0.3,0.5]
-    except (ValueError, SyntaxError):
-        return text
-
-
-def parse_params(pairs, estimator_class):
-    """``["key=value", ...]`` -> dict, checked against the estimator's parameters."""
-    valid = sorted(estimator_class().get_params(deep=False))
-    params = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise CLIError(f"--param: expected key=value, got {pair!r}")
-        if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise CLIError(f"--param: {estimator_class.__name__} has no parameter "
-                           f"{key!r}{hint}; its parameters: {', '.join(valid)}")
-        params[key] = parse_value(value)
-    try:   # the values too, before any feature file is read
-        estimator_class(**params)._validate_params()
-    except (TypeError, ValueError) as exc:
-        raise CLIError(f"--param: {exc}") from None
-    return params
-
-
 def _positive(convert, what):
     """An ``argparse`` type: ``convert(text)`` when it is > 0."""
     def parse(text):
         try:
-            value = convert(text)
+            if convert(text) > 0:
+                return convert(text)
         except ValueError:
-            value = None
-        if value is None or not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
-        return value
-    parse.__name__ = f"positive_{convert.__name__}"
+            pass
+        raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
     return parse
 
 
 positive_int = _positive(int, "integer")
-positive_float = _positive(float, "number")
 
 
 def snippet_frames_type(text):
     """``--snippet-frames``: a positive integer, or ``none`` (rows spread over the video)."""
     if text.strip().lower() == "none":
         return None
-    try:
-        return positive_int(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer or 'none', got {text!r}") from None
+    return _positive(int, "integer or 'none'")(text)
 
 
-# ------------------------------------------------------------------ options
 def add_common_options(parser, *, device=False, threads=None):
     """``--debug`` on every command; ``--device`` and ``--threads`` on those using torch."""
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -170,10 +96,10 @@ def add_common_options(parser, *, device=False, threads=None):
                                  + (f"{threads})" if threads else "torch's default)"))
 
 
-def add_method_option(parser, default_text):
+def add_method_option(parser):
     """``--method``: one of :func:`method_names`."""
     parser.add_argument("--method", type=str.lower, choices=method_names(), default=None,
-                        help=f"localizer to train (default: {default_text})")
+                        help=f"localizer to train (default: {DEFAULT_METHOD})")
 
 
 def add_output_options(parser):
@@ -200,7 +126,7 @@ def add_data_options(parser, *, for_predict=False):
                              "every video was resampled to a fixed number of rows spread "
                              "over its duration (default: "
                              + ("the model's, else 16)" if for_predict else "16)"))
-    parser.add_argument("--fps", "--feature-fps", dest="fps", type=positive_float,
+    parser.add_argument("--fps", "--feature-fps", dest="fps", type=_positive(float, "number"),
                         default=None,
                         help="frame rate the features were extracted at (25 for BaS-Net's "
                              "THUMOS14 features); default: each video's 'fps' in the "
@@ -219,13 +145,12 @@ def model_info_path(model_path):
 
 def load_data(args, *, clicks=None, class_names=None, snippet_frames=16, fps=None,
               layout="auto"):
-    """``load_dataset`` on the command's --annotations, --features and --subset."""
+    """``load_dataset`` on the command's --annotations, --features and --subset (its
+    errors name the file and field)."""
     from ..datasets import load_dataset
 
     annotations = require_path(args.annotations, "--annotations", kind="any")
     features = require_path(args.features, "--features", kind="any")
-    if annotations.endswith(".json"):
-        read_json(annotations, "--annotations")  # a clear message for malformed JSON
     say(args, f"loading {features} ...")
     return load_dataset(annotations, features, clicks=clicks, click_format=args.click_format,
                         layout=layout, subset=args.subset, snippet_frames=snippet_frames,
@@ -233,7 +158,6 @@ def load_data(args, *, clicks=None, class_names=None, snippet_frames=16, fps=Non
                         clip_clicks=getattr(args, "clip_clicks", False))
 
 
-# ---------------------------------------------------------- train and predict
 def method_names():
     """The ``--method`` names: the registry's class names in lower case."""
     return [name.lower() for name in localizer_names()]
@@ -248,48 +172,29 @@ def estimator_class(method):
     return get_localizer(names[method.lower()])
 
 
-def default_method():
-    """The method of commands run without ``--method``."""
-    return DEFAULT_METHOD
-
-
-def make_estimator(method, args, params, *, defaults=()):
-    """The estimator of ``method``: CLI defaults, then ``--param`` values on top."""
-    cls = estimator_class(method)
+def make_estimator(cls, args, params, *, defaults=()):
+    """An estimator of ``cls``: CLI defaults, then ``--param`` values on top."""
     valid = cls().get_params(deep=False)
     settings = {k: v for k, v in dict(defaults).items() if k in valid}
     settings.update(params)
-    if "verbose" not in params:
-        settings["verbose"] = 1 if args.verbose else 0
+    settings.setdefault("verbose", 1 if args.verbose else 0)
     return cls(**settings)
 
 
-@contextlib.contextmanager
-def training_display(estimator, args):
-    """Epoch progress while ``estimator`` trains: the estimator's own ``progress``
-    display (a tqdm line on a terminal, plain per-epoch lines in a log), silenced by
-    ``--quiet``. Display is not part of the model: ``progress`` is restored after
-    ``fit``.
-    """
-    previous = estimator.progress
-    if getattr(args, "quiet", False):
-        estimator.set_params(progress=None)
-    try:
-        yield
-    finally:
-        estimator.set_params(progress=previous)
-
-
-def fit_estimator(estimator, X, y, clicks, args):
-    """``estimator.fit`` with a summary line; errors about the inputs become CLIError."""
+def fit_estimator(estimator, X, y, clicks, args, **for_this_fit):
+    """``estimator.fit`` between summary lines, with the parameters ``for_this_fit``
+    (and ``progress=None`` with ``--quiet``) for this fit only, so they are not saved
+    with the model; errors about the inputs become :class:`CLIError`."""
     name = type(estimator).__name__
     n_clicks = 0 if clicks is None else sum(len(c) for c in clicks)
     say(args, f"training {name} on {len(X)} videos ({y.shape[1]} classes"
               + (f", {n_clicks} clicks)" if clicks is not None else ")") + " ...")
+    if args.quiet:
+        for_this_fit["progress"] = None
+    saved = {key: getattr(estimator, key) for key in for_this_fit}
     start = time.perf_counter()
     try:
-        with training_display(estimator, args):
-            estimator.fit(X, y, clicks)
+        estimator.set_params(**for_this_fit).fit(X, y, clicks)
     except (ValueError, TypeError) as exc:  # parameter or input validation
         if args.debug:
             raise
@@ -298,27 +203,14 @@ def fit_estimator(estimator, X, y, clicks, args):
             message += (" On the command line: --clicks FILE, or --simulate-clicks "
                         f"{click_kind(estimator) or 'background'} from the annotations.")
         raise CLIError(message) from None
-    elapsed = time.perf_counter() - start
-    epochs = len(estimator.history_)
-    wanted = estimator.get_params()["max_epochs"]
+    finally:
+        estimator.set_params(**saved)
+    epochs, wanted = len(estimator.history_), estimator.max_epochs
     loss = estimator.history_[-1, "train_loss"] if epochs else float("nan")
-    say(args, f"trained {name}: {epochs} epoch{'s' * (epochs != 1)} in {elapsed:.1f} s, "
-              f"final loss {loss:.4f}")
+    say(args, f"trained {name}: {epochs} epoch{'s' * (epochs != 1)} in "
+              f"{time.perf_counter() - start:.1f} s, final loss {loss:.4f}")
     if epochs < wanted:
         print(f"sktal: warning: training stopped after {epochs} of {wanted} epochs "
               "(interrupted)", file=sys.stderr)
     return estimator
 
-
-def predict_videos(estimator, X, *, chunk=64):
-    """Detections of every video, with a progress bar over chunks of videos."""
-    from tqdm import tqdm
-
-    starts = range(0, len(X), chunk)
-    if len(X) > chunk:
-        starts = tqdm(starts, unit="chunk", desc=f"predicting {len(X)} videos",
-                      disable=None, leave=False, file=sys.stderr)
-    detections = []
-    for start in starts:  # a video's detections do not depend on its batch
-        detections.extend(estimator.predict(X[start:start + chunk]))
-    return detections

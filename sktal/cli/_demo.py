@@ -3,16 +3,15 @@ import numpy as np
 
 from .._registry import click_kind
 from ._common import (
+    DEFAULT_METHOD,
     CLIError,
     add_common_options,
     add_method_option,
     add_output_options,
-    default_method,
     estimator_class,
     fit_estimator,
     make_estimator,
     positive_int,
-    predict_videos,
     say,
     writable_path,
 )
@@ -37,7 +36,7 @@ def _plot_demo(path, cas, segments, detections, class_names, title):
 
 def run(args):
     """Run ``sktal demo``; return the exit status."""
-    method = args.method or default_method()
+    method = args.method or DEFAULT_METHOD
     plot = None if args.no_plot else args.plot
     if plot is not None:
         writable_path(plot, "--plot")
@@ -66,7 +65,7 @@ def run(args):
     say(args, f"synthetic THUMOS-like data: {n_videos} videos of {data.X[0].shape[1]} "
               f"features, {n_classes} classes; {len(train)} for training, {len(test)} "
               "for test" + (f"; simulated {kind} clicks" if kind else ""))
-    estimator = make_estimator(method, args, {}, defaults=dict(
+    estimator = make_estimator(cls, args, {}, defaults=dict(
         n_segments=n_segments, hidden_size=hidden, embedding_hidden_size=hidden, lr=1e-3,
         batch_size=8, max_epochs=epochs, n_classes=n_classes, random_state=args.seed,
         n_rgb_features=data.n_rgb_features, device=args.device,
@@ -75,7 +74,9 @@ def run(args):
 
     X_test = [data.X[i] for i in test]
     segments_test = [data.segments[i] for i in test]
-    detections = predict_videos(estimator, X_test)
+    if args.quiet:
+        estimator.set_params(progress=None)
+    detections = estimator.predict(X_test)
     result = detection_map(segments_test, detections, n_classes=n_classes)
     say(args, "")
     print(f"{cls.__name__}: detection mAP of the {len(test)} test videos")
@@ -105,7 +106,7 @@ def add_parser(commands):
                     "averages, and save a plot of one test video (class scores, ground "
                     "truth, detections) when matplotlib is installed. About a minute on "
                     "one CPU core.")
-    add_method_option(demo, "backtal")
+    add_method_option(demo)
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--videos", type=positive_int, default=None,
                       help="number of synthetic videos (default: 60; 12 with --quick)")

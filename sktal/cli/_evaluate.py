@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from ._common import CLIError, add_common_options, read_json, writable_path
+from ._common import CLIError, add_common_options, require_path, writable_path
 
 _THUMOS_TIOU = tuple(np.round(np.linspace(0.1, 0.7, 7), 2))
 
@@ -34,25 +34,19 @@ def _tiou_thresholds(values):
 def run(args):
     """Run ``sktal evaluate``; return the exit status."""
     from ..metrics import evaluate_activitynet_json, format_map_table, map_summary
-    from ..metrics._activitynet import subset_filter
 
     thresholds = _tiou_thresholds(args.tiou)
-    ground_truth = read_json(args.ground_truth, "--ground-truth")
-    results = read_json(args.results, "--results")
-    if not isinstance(ground_truth, dict) or not isinstance(ground_truth.get("database"), dict):
-        raise CLIError(f"--ground-truth: {args.ground_truth} is not an ActivityNet ground-truth "
-                       "file (no 'database' object)")
-    if not isinstance(results, dict) or not isinstance(results.get("results"), dict):
-        raise CLIError(f"--results: {args.results} is not an ActivityNet results file (no "
-                       "'results' object)")
+    ground_truth = require_path(args.ground_truth, "--ground-truth")
+    results = require_path(args.results, "--results")
     subset = args.subset  # matched as the loaders do: ignoring case
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             try:
-                # the paths, not the parsed files: messages then name the files
-                result = evaluate_activitynet_json(args.ground_truth, args.results,
-                                                   thresholds, subset=subset)
+                # the paths: the evaluator's messages (missing file, JSON, format)
+                # then name the files
+                result = evaluate_activitynet_json(ground_truth, results, thresholds,
+                                                   subset=subset)
             finally:  # what did not match is said even when nothing did
                 for warning in caught:
                     print(f"sktal: warning: {warning.message}", file=sys.stderr)
@@ -70,10 +64,8 @@ def run(args):
             return 0
         with open(writable_path(args.json, "--json"), "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
-    keep = subset_filter(subset)
-    n_videos = len([v for v in ground_truth["database"].values() if keep(v.get("subset"))])
-    print(f"detection mAP of {args.results}: {n_videos} videos, {len(result.class_names)} "
-          "classes with ground truth")
+    print(f"detection mAP of {args.results}: {result.n_videos} videos, "
+          f"{len(result.class_names)} classes with ground truth")
     print(format_map_table(result, per_class=args.per_class))
     return 0
 

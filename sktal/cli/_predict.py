@@ -1,4 +1,5 @@
 """``sktal predict``: detections of a saved model as ActivityNet result JSON."""
+import json
 import os
 import sys
 import zipfile
@@ -13,8 +14,6 @@ from ._common import (
     load_data,
     model_info_path,
     positive_int,
-    predict_videos,
-    read_json,
     require_path,
     say,
     writable_path,
@@ -56,7 +55,12 @@ def run(args):
         raise CLIError(f"--model: cannot read {model}: {first_line[:200]}") from None
     info = {}
     if os.path.isfile(model_info_path(model)):
-        info = read_json(model_info_path(model), "--model information file")
+        try:
+            with open(model_info_path(model), encoding="utf-8") as fh:
+                info = json.load(fh)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CLIError(f"--model information file {model_info_path(model)} is not "
+                           f"valid JSON ({exc})") from None
     class_names = info.get("class_names")
     snippet_frames = (info.get("snippet_frames", 16) if args.snippet_frames is FROM_MODEL
                       else args.snippet_frames)
@@ -94,8 +98,10 @@ def run(args):
         raise CLIError(f"--model {model} has {n_classes} classes but the annotations name "
                        f"{len(class_names)}")
     say(args, f"predicting {len(X)} videos with {type(estimator).__name__} ...")
+    if args.quiet:
+        estimator.set_params(progress=None)
     try:
-        detections = predict_videos(estimator, X)
+        detections = estimator.predict(X)
     except ValueError as exc:  # e.g. features of another width than in training
         if args.debug:
             raise

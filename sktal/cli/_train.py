@@ -1,5 +1,7 @@
 """``sktal train``: fit a localizer on features + annotations (+ clicks) and save it."""
 import argparse
+import ast
+import difflib
 import json
 import os
 import sys
@@ -7,28 +9,69 @@ import warnings
 
 from .._version import __version__
 from ._common import (
-    MODEL_INFO_FORMAT,
+    DEFAULT_METHOD,
     CLIError,
     add_common_options,
     add_data_options,
     add_method_option,
     add_output_options,
-    default_method,
     estimator_class,
     fit_estimator,
     load_data,
     make_estimator,
     model_info_path,
-    parse_params,
     require_path,
     say,
     writable_path,
 )
 
+#: the ``format`` field of the JSON written beside a model
+MODEL_INFO_FORMAT = "sktal-cli-model-info-1"
+
+
+def parse_value(text):
+    """An estimator parameter from text: int, float, bool, None, list, else the string."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    try:
+        return ast.literal_eval(text)   # lists and tuples, e.g. tiou_thresholds=[0.3,0.5]
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_params(pairs, estimator_class):
+    """``["key=value", ...]`` -> dict, checked against the estimator's parameters."""
+    valid = sorted(estimator_class().get_params(deep=False))
+    params = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise CLIError(f"--param: expected key=value, got {pair!r}")
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise CLIError(f"--param: {estimator_class.__name__} has no parameter "
+                           f"{key!r}{hint}; its parameters: {', '.join(valid)}")
+        params[key] = parse_value(value)
+    try:   # the values too, before any feature file is read
+        estimator_class(**params)._validate_params()
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"--param: {exc}") from None
+    return params
+
 
 def run(args):
     """Run ``sktal train``; return the exit status."""
-    method = args.method or default_method()
+    method = args.method or DEFAULT_METHOD
     cls = estimator_class(method)
     params = parse_params(args.param, cls)
     out = writable_path(args.out, "--out")
@@ -45,18 +88,13 @@ def run(args):
                                        action_distribution="gaussian", random_state=args.seed)
     say(args, f"{len(data.X)} videos, {data.X[0].shape[1]} features ({data.layout} layout), "
               f"{len(data.class_names)} classes")
-    estimator = make_estimator(method, args, params, defaults=dict(
+    estimator = make_estimator(cls, args, params, defaults=dict(
         n_classes=len(data.class_names), random_state=args.seed, device=args.device,
         n_rgb_features=data.n_rgb_features,
     ))
-    on_interrupt = estimator.on_interrupt
-    estimator.set_params(on_interrupt="warn")  # Ctrl-C: keep the model, reported below
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*fit was interrupted \(Keyboard")
-            fit_estimator(estimator, data.X, data.y, click_arrays, args)
-    finally:
-        estimator.set_params(on_interrupt=on_interrupt)
+    with warnings.catch_warnings():  # Ctrl-C: keep the model, reported below
+        warnings.filterwarnings("ignore", message=r".*fit was interrupted \(Keyboard")
+        fit_estimator(estimator, data.X, data.y, click_arrays, args, on_interrupt="warn")
     interrupted = bool(getattr(estimator, "interrupted_", False))
     epochs = getattr(estimator, "n_epochs_completed_", None)
     epochs = len(estimator.history_) if epochs is None else int(epochs)
@@ -104,7 +142,7 @@ def add_parser(commands):
                "--annotations gt.json \\\n      --subset val --fps 25 --clicks "
                "background_clicks.csv \\\n      --param hidden_size=2048 --param "
                "max_epochs=40 --out backtal.pt")
-    add_method_option(train, "backtal")
+    add_method_option(train)
     train.add_argument("--features", required=True, metavar="PATH",
                        help="feature folder (or W-TALC .npy file)")
     train.add_argument("--annotations", required=True, metavar="GT",

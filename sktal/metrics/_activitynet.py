@@ -158,6 +158,8 @@ def evaluate_activitynet_json(
             The thresholds, as given.
         average_mAP : float
             Mean of ``mAP``.
+        n_videos : int
+            Number of ground-truth videos evaluated (those of ``subset``).
 
     Notes
     -----
@@ -308,4 +310,5 @@ def evaluate_activitynet_json(
         class_names=np.array(class_names)[result.classes],
         tiou_thresholds=result.tiou_thresholds,
         average_mAP=result.average_mAP,
+        n_videos=n_evaluated,
     )
