@@ -182,3 +182,31 @@ def run(official, suite, seed, budget):
             "sktal, feature_proposals=False": no_feat,
         },
     )
+
+
+def timing_step(official, size):
+    """compare_official's timing hook: one official training step (the feeding of
+    :func:`run` with background clicks, the official network and BackTAL loss, Adam)
+    and the sktal estimator of the same shapes."""
+    n, c = size["n_segments"], size["n_classes"]
+    cfg = _cfg(size["n_features"], c, n)
+    net = official.network.Network(cfg)
+    _set_width(net, size["hidden_size"])
+    net.train()
+    criterion = official.loss.BackTALLoss(cfg)
+    optimizer = torch.optim.Adam(net.parameters(), lr=size["lr"], betas=(0.9, 0.999),
+                                 weight_decay=5e-4)
+    rng = np.random.default_rng(0)
+
+    def step(videos, labels, clicks):
+        with cpu_cuda():
+            x, cl = _batch(videos, clicks, n, c, True, rng)
+            outs = net(x.transpose(1, 2), is_train=True)
+            cost, _ = criterion(cfg, *outs, labels, cl, None)
+            optimizer.zero_grad()
+            cost.backward()
+            optimizer.step()
+
+    estimator = BackTAL(n_segments=n, hidden_size=size["hidden_size"], lr=size["lr"],
+                        batch_size=size["batch_size"], n_classes=c)
+    return step, estimator, "background"

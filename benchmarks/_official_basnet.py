@@ -200,3 +200,30 @@ def run(official, suite, seed, budget):
                 for i, L in enumerate(lengths)]),
         },
     )
+
+
+def timing_step(official, size):
+    """compare_official's timing hook: one official training step (the feeding of
+    :func:`run`, the official BaS-Net, its loss, Adam as in its config) and the
+    sktal estimator of the same shapes."""
+    n = size["n_segments"]
+    net = official.model.BaS_Net(size["n_features"], size["n_classes"], n)
+    _set_width(net, size["hidden_size"])
+    net.train()
+    criterion = official.train.BaS_Net_loss(1e-4)
+    optimizer = torch.optim.Adam(net.parameters(), lr=size["lr"], betas=(0.9, 0.999),
+                                 weight_decay=WEIGHT_DECAY)
+    rng = np.random.default_rng(0)
+
+    def step(videos, labels, clicks):
+        with cpu_cuda():
+            x = _inputs(videos, n, True, rng)
+            score_base, _, score_supp, _, weights = net(x)
+            cost, _ = criterion(score_base, score_supp, weights, labels)
+            optimizer.zero_grad()
+            cost.backward()
+            optimizer.step()
+
+    estimator = BaSNet(n_segments=n, hidden_size=size["hidden_size"], lr=size["lr"],
+                       batch_size=size["batch_size"], n_classes=size["n_classes"])
+    return step, estimator, None

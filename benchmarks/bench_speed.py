@@ -30,10 +30,16 @@ Usage (from the repository root)::
     python benchmarks/bench_speed.py                     # paper size, CUDA if present
     python benchmarks/bench_speed.py --size small        # D=256, T=128, 40 videos: CPU
     python benchmarks/bench_speed.py --quick             # smoke test
-    python benchmarks/bench_speed.py --device cpu --timed-batches 1   # paper size, CPU
+    python benchmarks/bench_speed.py --device cpu --batches 1   # paper size, CPU
+    python benchmarks/bench_speed.py --size small --compile      # torch.compile'd
 
-On CPU at paper size an epoch takes many minutes: unless ``--timed-batches`` says
-otherwise only 2 batches are timed there and the epoch time is extrapolated.
+On CPU at paper size an epoch takes many minutes: unless ``--batches`` (alias
+``--timed-batches``) says otherwise only 2 batches are timed there and the epoch
+time is extrapolated (the warm-up epoch is always one batch). The ``outside``
+column is the share of the timed epoch outside the module's forward, the
+criterion, backward and the optimizer step (:class:`CoreTimer`). Prediction at
+THUMOS14 test size (``--thumos-predict``) is on by default only on CUDA at paper
+size; on CPU ``bench_localization.py --predict METHOD`` times it for one method.
 """
 import argparse
 import gc
@@ -241,8 +247,10 @@ class CoreTimer:
                 synchronize(device)
                 totals[key] += time.perf_counter() - start
 
+        # an instance attribute (torch.compile's forward) is restored, not dropped
+        had = attr in obj.__dict__
+        self._undo = getattr(self, "_undo", []) + [(obj, attr, had, obj.__dict__.get(attr))]
         setattr(obj, attr, timed)
-        self._undo = getattr(self, "_undo", []) + [(obj, attr)]
 
     def reset(self):
         for key in self.totals:
@@ -253,8 +261,11 @@ class CoreTimer:
         return t["step"] - (t["infer"] - t["module"]) - (t["get_loss"] - t["criterion"])
 
     def remove(self):
-        for obj, attr in self._undo:
-            obj.__dict__.pop(attr, None)
+        for obj, attr, had, previous in reversed(self._undo):
+            if had:
+                obj.__dict__[attr] = previous
+            else:
+                obj.__dict__.pop(attr, None)
 
 
 def bench_method(name, args, device, data, memory, precision="32"):
@@ -285,12 +296,25 @@ def bench_method(name, args, device, data, memory, precision="32"):
     params["progress"] = None
     est = cls(**{k: v for k, v in params.items() if k in known})
     fit_clicks = clicks[supervision]
+    compile_seconds = None
 
     rss_start = memory.current()
-    # warm-up epoch (CUDA context, kernels, optimizer state), counting FLOPs
+    # warm-up epoch of one batch (CUDA context, kernels, optimizer state), counting
+    # FLOPs: every video has T snippets, so the FLOPs of an epoch are those of one
+    # video times the number of videos
+    n_warm = min(n_fit, args.batch_size)
     with FlopCounterMode(display=False) as counter:
+        est.fit(X[:n_warm], y[:n_warm],
+                clicks=None if fit_clicks is None else fit_clicks[:n_warm])
+    flops_video = float(counter.get_total_flops()) / n_warm
+    if args.compile:
+        # a whole epoch, so that every batch shape (a smaller last batch) is compiled
+        # before the timed epoch
+        est.net_.module_ = torch.compile(est.net_.module_)
+        start = time.perf_counter()
         est.fit(X, y, clicks=fit_clicks)
-    flops_fit = float(counter.get_total_flops())
+        compile_seconds = time.perf_counter() - start
+        epoch_times.clear()
     memory.reset()
     if is_cuda(device):
         torch.cuda.reset_peak_memory_stats(device)
@@ -301,7 +325,7 @@ def bench_method(name, args, device, data, memory, precision="32"):
     core_seconds = core.core() / args.epochs
     train_peak = memory.peak()
     gpu_train = torch.cuda.max_memory_allocated(device) if is_cuda(device) else None
-    timed = epoch_times[1:]
+    timed = epoch_times[-args.epochs:]
 
     # prediction: warm-up on one batch (counting FLOPs), then timed
     batch = X[: args.batch_size]
@@ -340,7 +364,8 @@ def bench_method(name, args, device, data, memory, precision="32"):
         thumos_test_predict_seconds=thumos,
         batches_timed=batches_timed, batches_epoch=batches_epoch,
         train_videos_per_second=n_fit / float(np.mean(timed)),
-        flops_epoch=flops_fit * scale,
+        flops_epoch=flops_video * args.n_videos,
+        compiled=bool(args.compile), compile_seconds=compile_seconds,
         predict_videos_per_second=len(X) / seconds_net,
         predict_full_videos_per_second=len(X) / seconds_full,
         flops_predict_video=flops_predict_video,
@@ -442,11 +467,11 @@ def print_report(args, device, results, rates, post, memory):
     print(f"\nTraining ({args.epochs} timed epoch(s) after a warm-up epoch; "
           f"{'GPU: torch.cuda.max_memory_allocated' if cuda else 'host'} peak memory)")
     bound_cols = "".join(f"{'bound s ' + k:>17}{'x bound':>9}" for k in rates)
-    print(f"{'method':<9}{'prec':<6}{'clicks':<14}{'s/epoch':>10}{'videos/s':>10}"
+    print(f"{'method':<16}{'prec':<6}{'clicks':<14}{'s/epoch':>10}{'videos/s':>10}"
           f"{'timed':>9}{'TFLOP/epoch':>13}{bound_cols}{'peak MiB':>10}{'outside':>9}")
     for r in results:
         if "error" in r:
-            print(f"{r['method']:<9}{r['error']}")
+            print(f"{r['method']:<16}{r['error']}")
             continue
         bounds = ""
         for rate in rates.values():
@@ -454,7 +479,7 @@ def print_report(args, device, results, rates, post, memory):
             bounds += f" {bound:>16.4g} {r['epoch_seconds'] / bound:>8.3g}"
         peak = r["gpu_train_peak_mib"] if cuda else r["rss_train_peak_mib"]
         timed = f"{r['batches_timed']}/{r['batches_epoch']}b"
-        print(f"{r['method']:<9}{r['precision']:<6}{r['supervision']:<14}"
+        print(f"{r['method']:<16}{r['precision']:<6}{r['supervision']:<14}"
               f"{r['epoch_seconds']:10.2f}"
               f"{r['train_videos_per_second']:10.1f}{timed:>9}"
               f" {r['flops_epoch'] / 1e12:>12.4g}{bounds}{peak:10.0f}"
@@ -462,11 +487,16 @@ def print_report(args, device, results, rates, post, memory):
     print("outside = share of the epoch outside the module's forward, the criterion, "
           "backward and the optimizer step (row gather, collation, transfer, loss "
           "bookkeeping)")
+    for r in results:
+        if r.get("compiled"):
+            print(f"{r['method']} {r['precision']}: module torch.compile'd after the "
+                  f"warm-up epoch; the first compiled epoch (compiling every batch shape)"
+                  f" took {r['compile_seconds']:.1f} s")
 
     print("\nPrediction (videos/s; network = predict_proba, full = predict with "
           "post-processing)")
     bound_cols = "".join(f"{'bound v/s ' + k:>18}{'x bound':>9}" for k in rates)
-    print(f"{'method':<9}{'prec':<6}{'network':>10}{'full':>10}{'GFLOP/video':>13}"
+    print(f"{'method':<16}{'prec':<6}{'network':>10}{'full':>10}{'GFLOP/video':>13}"
           f"{bound_cols}{'dets/video':>12}{'peak MiB':>10}{'THUMOS s':>10}")
     for r in results:
         if "error" in r:
@@ -476,7 +506,7 @@ def print_report(args, device, results, rates, post, memory):
             bound = rate / max(r["flops_predict_video"], 1.0)
             bounds += f" {bound:>17.4g} {bound / r['predict_videos_per_second']:>8.3g}"
         peak = r["gpu_predict_peak_mib"] if cuda else r["rss_predict_peak_mib"]
-        print(f"{r['method']:<9}{r['precision']:<6}{r['predict_videos_per_second']:10.1f}"
+        print(f"{r['method']:<16}{r['precision']:<6}{r['predict_videos_per_second']:10.1f}"
               f"{r['predict_full_videos_per_second']:10.1f}"
               f" {r['flops_predict_video'] / 1e9:>12.4g}{bounds}"
               f"{r['detections_per_video']:12.1f}{peak:10.0f}"
@@ -520,9 +550,14 @@ def parse_args(argv=None):
     parser.add_argument("--n-videos", type=int, default=None)
     parser.add_argument("--n-classes", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs")
-    parser.add_argument("--timed-batches", type=int, default=None,
-                        help="time only this many batches per epoch and extrapolate "
-                             "(default: all; 2 on CPU at paper size)")
+    parser.add_argument("--timed-batches", "--batches", type=int, default=None,
+                        dest="timed_batches",
+                        help="time only this many batches per epoch (training steps "
+                             "with their data path and the epoch's bookkeeping) and "
+                             "extrapolate (default: all; 2 on CPU at paper size)")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile each module after the warm-up epoch "
+                             "(compiled and timed on one more, whole, warm-up epoch)")
     parser.add_argument("--matmul-size", type=int, default=None,
                         help="n of the (n, n) matmul measuring the rate "
                              "(default 8192 on CUDA, 2048 on CPU)")
@@ -532,7 +567,9 @@ def parse_args(argv=None):
                         help="comma-separated precision values to time (default: 32,bf16 "
                              "on CUDA, 32 on CPU)")
     parser.add_argument("--thumos-predict", action="store_true", default=None,
-                        help="time predict on 213 videos (default: on at paper size)")
+                        help="time predict on 213 videos (default: on at paper size on "
+                             "CUDA; on CPU bench_localization.py --predict times it for "
+                             "one method)")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--out", default=None, help="write the results to this JSON file")
     args = parser.parse_args(argv)
@@ -542,7 +579,8 @@ def parse_args(argv=None):
             setattr(args, name, value)
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if args.thumos_predict is None:
-        args.thumos_predict = args.size == "paper" and not args.quick
+        args.thumos_predict = (args.size == "paper" and not args.quick
+                               and is_cuda(resolve_device(args.device)))
     for m in args.methods:
         if m not in METHODS:
             parser.error(f"unknown method {m!r}; choose among {', '.join(METHODS)}")

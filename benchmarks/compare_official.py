@@ -19,18 +19,52 @@ Usage::
 
 A method whose checkout is not given is skipped with a message; so is an adapter
 whose module is missing.
+
+Speed (issue #14): the timing hook
+----------------------------------
+An adapter that defines ``timing_step(official, size)`` is also timed per training
+batch at the small size (the budget's ``hidden_size`` / ``n_segments`` /
+``batch_size``, 64 features, ``--n-train`` videos per epoch) and, with ``--paper``,
+at the papers' size (D = 2048, T = 750, hidden 2048, batch 16, 200 videos per
+epoch, 20 classes). ``size`` is a dict ``n_features, n_segments, hidden_size,
+batch_size, n_classes, lr``; the hook returns ``(step, estimator, clicks)``:
+
+* ``step(videos, labels, clicks)`` runs one official training step on a batch —
+  the adapter's data feeding (resampling, click mapping), the official network's
+  forward, the official loss, ``zero_grad``, ``backward`` and the optimizer step —
+  given the batch's ``(T, D)`` float32 videos, its ``(B, C)`` float32 label tensor
+  and its list of ``[t, label]`` click arrays;
+* ``estimator``: the sktal estimator configured like the official network (its
+  ``n_segments, hidden_size, batch_size, lr`` from ``size``; this script adds
+  ``max_epochs=1``, ``warm_start=True`` and an epoch timer);
+* ``clicks``: ``None``, ``"background"`` or ``"action"``, the clicks both learn from.
+
+The driver (:func:`time_per_epoch`) makes random features of that size with
+generated timelines and clicks, warms both up on two videos, then alternates rounds:
+the official step over ``n`` batches, then one sktal epoch (``fit``) of the same
+``n`` batches, which includes sktal's whole data path and per-epoch bookkeeping.
+At the small size ``n`` is a whole epoch and ``--speed-rounds`` rounds are run; at
+the papers' size ``n = --paper-batches`` (``--paper-rounds`` rounds) and the time
+per batch is extrapolated to the 13 batches of 200 videos. Times are CPU time of
+this process (``time.process_time``; one torch thread, so other jobs on a shared
+machine count less than in wall time); the median round is reported.
 """
 import argparse
 import importlib
+import math
 import os
 import sys
+import time
 import types
+import warnings
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [p for p in (ROOT, HERE) if p not in sys.path]
+
+from skorch.callbacks import Callback  # noqa: E402
 
 from sktal.datasets import load_dataset, make_temporal_actions, simulate_clicks  # noqa: E402
 
@@ -79,6 +113,85 @@ def thumos_suite(seed, n_train, n_test, n_features=64, data_dir=THUMOS_DIR):
                   len(d.class_names), n_train, n_test, seed)
 
 
+#: the papers' THUMOS14 configuration (issue #14)
+PAPER_SIZE = dict(n_features=2048, n_segments=750, hidden_size=2048, batch_size=16,
+                  n_classes=20, n_videos=200)
+
+
+class _EpochClock(Callback):
+    """skorch callback: CPU time of each epoch, handed to ``record`` (a plain
+    function, shared by reference when the estimator deep-copies its callbacks)."""
+
+    def __init__(self, record):
+        self.record = record
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.start_ = time.process_time()
+
+    def on_epoch_end(self, net, **kwargs):
+        self.record(time.process_time() - self.start_)
+
+
+def timing_data(size, n_videos, seed=0):
+    """``n_videos`` random feature arrays of ``size`` with generated timelines, their
+    float32 video labels and both kinds of clicks."""
+    timelines = make_temporal_actions(n_videos=n_videos, n_classes=size["n_classes"],
+                                      n_features=2, lengths=[size["n_segments"]] * n_videos,
+                                      random_state=seed)
+    rng = np.random.default_rng(seed)
+    X = [rng.standard_normal((size["n_segments"], size["n_features"]), dtype=np.float32)
+         for _ in range(n_videos)]
+    clicks = {
+        None: None,
+        "background": simulate_clicks(timelines.segments, timelines.lengths,
+                                      kind="background", random_state=seed),
+        "action": simulate_clicks(timelines.segments, timelines.lengths, kind="action",
+                                  random_state=seed),
+    }
+    return X, timelines.y.astype(np.float32), clicks
+
+
+def time_per_epoch(adapter, official, size, n_batches, rounds, n_videos, seed=0):
+    """Seconds per epoch of ``n_videos`` of the official step and of sktal's ``fit``,
+    extrapolated from ``n_batches`` timed batches (the median over ``rounds``
+    alternating rounds; see the module docstring); returns ``(official_s, sktal_s)``."""
+    import torch
+
+    step, estimator, kind = adapter.timing_step(official, dict(size))
+    batch = size["batch_size"]
+    X, y, clicks = timing_data(size, n_batches * batch, seed)
+    clicks = clicks[kind]
+    record = []
+    estimator.set_params(max_epochs=1, warm_start=True, random_state=seed,
+                         callbacks=[("compare_epoch_clock", _EpochClock(record.append))])
+    if "progress" in estimator.get_params():
+        estimator.set_params(progress=None)
+    batches = [np.arange(b, min(b + batch, len(X))) for b in range(0, len(X), batch)]
+
+    def official_epoch(batches):
+        start = time.process_time()
+        for idx in batches:
+            step([X[j] for j in idx], torch.from_numpy(y[idx]),
+                 None if clicks is None else [clicks[j] for j in idx])
+        return time.process_time() - start
+
+    def sktal_epoch(n):
+        with warnings.catch_warnings():   # random labels: classes absent from a fold
+            warnings.simplefilter("ignore", UserWarning)
+            estimator.fit(X[:n], y[:n], clicks=None if clicks is None else clicks[:n])
+        return record[-1]
+
+    torch.manual_seed(seed)
+    official_epoch([np.arange(2)])   # warm-up on two videos
+    sktal_epoch(2)
+    official_s, sktal_s = [], []
+    for _ in range(rounds):
+        official_s.append(official_epoch(batches) / len(batches))
+        sktal_s.append(sktal_epoch(len(X)) / len(batches))
+    per_epoch = math.ceil(n_videos / batch)
+    return float(np.median(official_s)) * per_epoch, float(np.median(sktal_s)) * per_epoch
+
+
 def _mean_std(values):
     values = 100 * np.asarray(values, dtype=float)
     return f"{values.mean():5.1f} ± {values.std():4.1f}"
@@ -107,12 +220,25 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--n-segments", type=int, default=128)
     parser.add_argument("--thumos-dir", default=THUMOS_DIR)
+    parser.add_argument("--speed-rounds", type=int, default=5,
+                        help="alternating timed epochs per side at the small size "
+                             "(0: no timing)")
+    parser.add_argument("--paper", action="store_true",
+                        help="also time both at the papers' size (minutes on a CPU)")
+    parser.add_argument("--paper-batches", type=int, default=2,
+                        help="timed batches per side and round at the papers' size")
+    parser.add_argument("--paper-rounds", type=int, default=1)
+    parser.add_argument("--no-accuracy", action="store_true",
+                        help="only the timing (skip training for mAP)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes, one seed (smoke test)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.n_train, args.n_test = 1, 8, 4
         args.hidden_size, args.max_epochs, args.n_segments, args.batch_size = 8, 1, 16, 4
+        args.speed_rounds, args.paper_batches = min(args.speed_rounds, 2), 1
+    import torch
+    torch.set_num_threads(1)
     budget = dict(hidden_size=args.hidden_size, max_epochs=args.max_epochs, lr=args.lr,
                   batch_size=args.batch_size, n_segments=args.n_segments,
                   quick=args.quick)
@@ -123,7 +249,9 @@ def main(argv=None):
             print(f"[skip] {adapter.NAME}: no --{adapter.OPTION} PATH given")
             continue
         official = adapter.load(path)
-        for suite_name in args.suites.split(","):
+        if hasattr(adapter, "timing_step"):
+            _print_speed(adapter, official, args)
+        for suite_name in ([] if args.no_accuracy else args.suites.split(",")):
             runs = []
             for seed in range(args.seeds):
                 if suite_name == "synthetic":
@@ -146,6 +274,31 @@ def main(argv=None):
                   f" | s/epoch official {off_s:.3f} sktal {skt_s:.3f} ratio {skt_s / off_s:.2f}")
             for label in runs[0]["cross"]:
                 print(f"{'':18s} cross: {label:40s} {_mean_std([r['cross'][label] for r in runs])}")
+
+
+def _print_speed(adapter, official, args):
+    small = dict(n_features=64, n_segments=args.n_segments, hidden_size=args.hidden_size,
+                 batch_size=args.batch_size, n_classes=5, lr=args.lr)
+    sizes = []
+    if args.speed_rounds > 0:   # the whole small epoch, timed args.speed_rounds times
+        sizes.append(("small", small, math.ceil(args.n_train / args.batch_size),
+                      args.speed_rounds, args.n_train))
+    if args.paper:
+        paper = {k: v for k, v in PAPER_SIZE.items() if k != "n_videos"}
+        if args.quick:   # the paper-size code path on tiny shapes
+            paper.update(n_features=32, n_segments=24, hidden_size=16, batch_size=4)
+        sizes.append(("paper", dict(paper, lr=args.lr), args.paper_batches,
+                      args.paper_rounds, PAPER_SIZE["n_videos"]))
+    for label, size, n_batches, rounds, n_videos in sizes:
+        official_s, sktal_s = time_per_epoch(adapter, official, size, n_batches, rounds,
+                                             n_videos)
+        shape = (f"D={size['n_features']} T={size['n_segments']} hidden "
+                 f"{size['hidden_size']} batch {size['batch_size']} C={size['n_classes']}"
+                 f", {n_videos} videos/epoch")
+        print(f"{adapter.NAME:8s} speed {label:5s} ({shape}; {n_batches} timed "
+              f"batches x {rounds} alternating round(s), median, CPU s): s/epoch official "
+              f"{official_s:.3f} sktal {sktal_s:.3f} ratio {sktal_s / official_s:.2f}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,18 @@
-"""The training data path: positions per video in numpy, rows gathered in torch.
+"""The training data path: positions per video in numpy, everything else per batch in torch.
 
 :class:`PositionDataset` draws each training video's source positions (the method's
-``_training_positions`` hook: random perturbation, label extension) and maps its
-clicks, all small per-video arrays; :func:`collate_positions` stacks them; and
-:class:`DeviceVideos`, which holds every training video as one flat tensor,
-gathers and linearly interpolates the ``(B, n, D)`` feature rows of a whole batch
-in torch, on the estimator's device when the videos fit there.
+``_training_positions`` hook: random perturbation, label extension), a small
+per-video array; :func:`collate_positions` pads them with the raw clicks and maps
+the clicks of the whole batch in torch (:func:`map_clicks`, vectorised over videos
+and clicks); and :class:`DeviceVideos`, which holds every training video as one
+flat tensor, gathers and linearly interpolates the ``(B, n, D)`` feature rows of a
+whole batch in torch, on the estimator's device when the videos fit there.
 """
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from ._constants import IGNORE_INDEX
-from ._resampling import map_click_labels, map_click_targets
 
 #: share of the free CUDA memory the training videos may take to live on the GPU
 #: for the whole fit; above it they stay in pinned host memory and each batch is
@@ -21,8 +21,10 @@ DEVICE_MEMORY_SHARE = 0.25
 
 
 class PositionDataset(Dataset):
-    """Item ``i``: the source positions of video ``i``'s training snippets and its
-    mapped labels (``labels``, ``click_labels``, ``click_targets``), no features."""
+    """Item ``i``: the source positions of video ``i``'s training snippets, its
+    ``labels``, its raw ``clicks`` (``(k, 2)`` ``[t, label]``) and ``index``; no
+    features (:class:`DeviceVideos` reads them per batch) and no per-video click
+    mapping (:func:`collate_positions` maps the clicks of a batch at once)."""
 
     def __init__(self, lengths, labels, clicks, positions_fn, n_classes, rng):
         self.lengths = lengths
@@ -37,44 +39,110 @@ class PositionDataset(Dataset):
 
     def __getitem__(self, index):
         clicks = self.clicks[index]
-        positions = self.positions_fn(index, self.lengths[index], clicks, self.rng)
         return {
-            "positions": positions,
+            "positions": self.positions_fn(index, self.lengths[index], clicks, self.rng),
             "labels": self.labels[index],
-            "click_labels": map_click_labels(clicks, positions, self.n_classes),
-            "click_targets": map_click_targets(clicks, positions, self.n_classes),
+            "clicks": clicks,
             "index": index,
         }
 
 
-def collate_positions(items):
-    """Stack :class:`PositionDataset` items, padding to the longest.
+def pad_clicks(clicks, device=None):
+    """Ragged ``[t, label]`` click arrays as padded ``times`` (B, K) float64,
+    ``labels`` (B, K) int64 and ``valid`` (B, K) bool tensors (K: the most clicks
+    of a video, at least 1)."""
+    width = max([len(c) for c in clicks] + [1])
+    times = np.zeros((len(clicks), width), dtype=np.float64)
+    labels = np.zeros((len(clicks), width), dtype=np.int64)
+    valid = np.zeros((len(clicks), width), dtype=bool)
+    for b, c in enumerate(clicks):
+        c = np.asarray(c, dtype=np.float64).reshape(-1, 2)
+        times[b, :len(c)], labels[b, :len(c)], valid[b, :len(c)] = c[:, 0], c[:, 1], True
+    return tuple(torch.from_numpy(a).to(device) for a in (times, labels, valid))
+
+
+def map_clicks(positions, mask, times, labels, valid, n_classes):
+    """Click labels and multi-hot click targets of a batch, in torch on any device.
+
+    The batch form of :func:`sktal._resampling.map_click_labels` and
+    :func:`~sktal._resampling.map_click_targets`, with identical results per video:
+    a click at ``t`` labels every valid step whose source position rounds (half to
+    even, like ``numpy.rint``) to ``floor(t)``, else the valid step whose position is
+    nearest (the first on ties); background (``label < 0``) is column ``n_classes``;
+    for the labels the later click of a video wins, the targets get a one per click.
+
+    Parameters
+    ----------
+    positions : Tensor (B, T) float64
+    mask : Tensor (B, T) bool
+        Valid (non-padding) steps.
+    times, labels, valid : Tensor (B, K)
+        Padded clicks (see :func:`pad_clicks`).
+    n_classes : int
+
+    Returns
+    -------
+    click_labels : Tensor (B, T) int64
+        :data:`~sktal._constants.IGNORE_INDEX` where no click lands (and on padding).
+    click_targets : Tensor (B, T, n_classes + 1) float32
+    """
+    batch, steps = positions.shape
+    device = positions.device
+    if not bool(valid.any()):   # no clicks in the batch (video labels only)
+        return (torch.full((batch, steps), IGNORE_INDEX, dtype=torch.int64, device=device),
+                torch.zeros((batch, steps, n_classes + 1), dtype=torch.float32,
+                            device=device))
+    column = torch.where(labels < 0, torch.full_like(labels, n_classes), labels)
+    column = torch.where(valid, column, torch.zeros_like(column))
+    snippet = times.floor()
+    hits = (positions.round()[:, None, :] == snippet[:, :, None])
+    hits &= mask[:, None, :] & valid[:, :, None]                       # (B, K, T)
+    lost = valid & ~hits.any(dim=-1)                                    # (B, K)
+    if bool(lost.any()):
+        b, k = lost.nonzero(as_tuple=True)
+        distance = (positions[b] - snippet[b, k][:, None]).abs()
+        distance = distance.masked_fill(~mask[b], float("inf"))
+        hits[b, k, distance.argmin(dim=-1)] = True
+    order = torch.arange(hits.shape[1], device=device)[None, :, None]
+    last = torch.where(hits, order, torch.full_like(order, -1)).amax(dim=1)   # (B, T)
+    click_labels = torch.where(
+        last >= 0, column.gather(1, last.clamp(min=0)),
+        torch.full_like(last, IGNORE_INDEX))
+    one_hot = torch.nn.functional.one_hot(column, n_classes + 1).to(torch.float32)
+    one_hot *= valid[..., None]
+    click_targets = (torch.einsum("bkt,bkc->btc", hits.to(torch.float32), one_hot) > 0)
+    return click_labels, click_targets.to(torch.float32)
+
+
+def collate_positions(items, n_classes=None):
+    """Stack :class:`PositionDataset` items, padding to the longest, and map their
+    clicks (:func:`map_clicks`).
 
     Returns ``(inputs, targets)``: ``inputs`` holds ``index`` (B,), ``positions``
     (B, T) float64 and ``mask`` (B, T) — :class:`DeviceVideos` turns them into
     ``x``; ``targets`` holds ``labels``, ``click_labels`` (IGNORE_INDEX on padding),
     ``click_targets`` (B, T, C + 1; zero rows on padding), ``mask`` and ``index``.
+    ``n_classes`` defaults to the width of the items' labels.
     """
     lengths = [len(item["positions"]) for item in items]
     batch, longest = len(items), max(lengths)
-    width = items[0]["click_targets"].shape[1]
     positions = np.zeros((batch, longest), dtype=np.float64)
-    clicks = np.full((batch, longest), IGNORE_INDEX, dtype=np.int64)
-    targets = np.zeros((batch, longest, width), dtype=np.float32)
     mask = np.zeros((batch, longest), dtype=bool)
     for b, item in enumerate(items):
-        n = lengths[b]
-        positions[b, :n] = item["positions"]
-        clicks[b, :n] = item["click_labels"]
-        targets[b, :n] = item["click_targets"]
-        mask[b, :n] = True
-    mask_t = torch.from_numpy(mask)
+        positions[b, :lengths[b]] = item["positions"]
+        mask[b, :lengths[b]] = True
+    labels = torch.from_numpy(np.stack([item["labels"] for item in items]))
+    if n_classes is None:
+        n_classes = labels.shape[1]
+    positions, mask_t = torch.from_numpy(positions), torch.from_numpy(mask)
+    click_labels, click_targets = map_clicks(
+        positions, mask_t, *pad_clicks([item["clicks"] for item in items]), n_classes)
     index = torch.tensor([item["index"] for item in items])
-    inputs = {"index": index, "positions": torch.from_numpy(positions), "mask": mask_t}
+    inputs = {"index": index, "positions": positions, "mask": mask_t}
     return inputs, {
-        "labels": torch.from_numpy(np.stack([item["labels"] for item in items])),
-        "click_labels": torch.from_numpy(clicks),
-        "click_targets": torch.from_numpy(targets),
+        "labels": labels,
+        "click_labels": click_labels,
+        "click_targets": click_targets,
         "mask": mask_t,
         "index": index,
     }
@@ -105,17 +173,29 @@ class DeviceVideos:
         self.lengths = lengths.to(flat.device)
         self.offsets = (torch.cumsum(lengths, 0) - lengths).to(flat.device)
 
+    def _gather(self, rows):
+        """``flat[rows]`` for a (B, T) index, as a new (B, T, D) tensor."""
+        return self.flat.index_select(0, rows.reshape(-1)).view(*rows.shape, -1)
+
     def rows(self, index, positions, mask):
         """``(B, T, D)`` rows of videos ``index`` linearly interpolated at
         ``positions`` (exactly :func:`sktal._resampling.interpolate_rows` per
-        video), zero where ``mask`` is False."""
+        video), zero where ``mask`` is False.
+
+        One gather when every position is a whole index (``'perturb'``, no
+        resampling), else two, combined in place (one output-sized temporary).
+        """
         where = self.flat.device
         index, positions, mask = index.to(where), positions.to(where), mask.to(where)
         length = self.lengths[index][:, None]
         lo = torch.minimum(positions.floor().long().clamp(min=0), length - 1)
-        hi = torch.minimum(lo + 1, length - 1)
-        frac = (positions - lo.double()).float()[..., None]
         base = self.offsets[index][:, None]
-        x = self.flat[base + lo] * (1 - frac) + self.flat[base + hi] * frac
-        x = torch.where(mask[..., None], x, torch.zeros((), dtype=x.dtype, device=where))
+        frac = (positions - lo.double()).float()
+        x = self._gather(base + lo)
+        if bool(frac.any()):
+            hi = torch.minimum(lo + 1, length - 1)
+            frac = frac[..., None]
+            x.mul_(1 - frac).add_(self._gather(base + hi).mul_(frac))
+        if not bool(mask.all()):
+            x.masked_fill_(~mask[..., None], 0.0)
         return x.to(self.device, non_blocking=True)

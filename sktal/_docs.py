@@ -96,7 +96,9 @@ COMMON_PARAMETERS = {
         under 5 seconds; otherwise one tqdm line with the ETA when standard error is
         a terminal or a notebook, and one plain line per epoch (no ANSI codes, no
         carriage returns) when it is not (log files, CI). ``'bar'`` and ``'lines'``
-        force one style from the first epoch; ``None`` shows nothing."""),
+        force one style from the first epoch; ``None`` shows nothing. ``predict``
+        shows its progress over chunks of 64 videos the same way (at any
+        ``verbose``); the detections are the same with or without it."""),
 }
 
 #: fitted attribute -> (type, description), shared by every localizer

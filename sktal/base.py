@@ -180,6 +180,9 @@ class _ValidationMAP(Callback):
 #: ``progress='auto'`` shows nothing for fits expected to finish sooner (seconds)
 PROGRESS_AFTER_S = 5.0
 
+#: ``predict`` works, and shows its progress, over chunks of this many videos
+PREDICT_CHUNK = 64
+
 
 def _interactive(stream):
     if "ipykernel" in sys.modules:
@@ -188,55 +191,70 @@ def _interactive(stream):
     return bool(isatty and isatty())
 
 
+class _Progress:
+    """Progress over ``total`` steps of ``unit`` on stderr, ``style`` as the
+    ``progress`` parameter: a tqdm bar or plain lines, ``'auto'`` only once the run
+    looks longer than :data:`PROGRESS_AFTER_S`, ``None`` nothing."""
+
+    def __init__(self, style, name, total, unit):
+        import time
+
+        self.style, self.name, self.total, self.unit = style, name, total, unit
+        self.start, self.done, self.bar = time.perf_counter(), 0, None
+        self.shown = style in ("bar", "lines")
+
+    def update(self, n=1, **postfix):
+        import time
+
+        self.done += n
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.done * max(self.total - self.done, 0)
+        if self.style is None or not self.shown and elapsed + eta < PROGRESS_AFTER_S:
+            return
+        self.shown = True
+        style = self.style
+        if style == "auto":
+            style = "bar" if _interactive(sys.stderr) else "lines"
+        if style == "bar":
+            if self.bar is None:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=self.total, initial=self.done - n,
+                                desc=self.name, unit=self.unit, file=sys.stderr)
+            self.bar.set_postfix(postfix, refresh=False)
+            self.bar.update(n)
+        else:
+            print(
+                f"{self.name}: {self.unit} {self.done}/{self.total}"
+                + "".join(f", {k} {v}" for k, v in postfix.items())
+                + f", {elapsed:.1f} s elapsed, ETA {eta:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 class _EpochProgress(Callback):
-    """Epoch-level progress of one ``fit``: a tqdm bar or plain lines (stderr)."""
+    """Epoch-level progress of one ``fit`` (:class:`_Progress`)."""
 
     def __init__(self, style, name):
         self.style = style
         self.name = name
 
     def on_train_begin(self, net, **kwargs):
-        import time
-
-        self.start_ = time.perf_counter()
-        self.done_ = 0
-        self.total_ = net.max_epochs
-        self.bar_ = None
-        self.shown_ = self.style in ("bar", "lines")
+        self.display_ = _Progress(self.style, self.name, net.max_epochs, "epoch")
 
     def on_epoch_end(self, net, **kwargs):
-        import time
-
-        self.done_ += 1
-        elapsed = time.perf_counter() - self.start_
-        eta = elapsed / self.done_ * max(self.total_ - self.done_, 0)
-        if not self.shown_ and elapsed + eta < PROGRESS_AFTER_S:
-            return
-        self.shown_ = True
         loss = net.history[-1].get("train_loss", float("nan"))
-        style = self.style
-        if style == "auto":
-            style = "bar" if _interactive(sys.stderr) else "lines"
-        if style == "bar":
-            if self.bar_ is None:
-                from tqdm.auto import tqdm
-
-                self.bar_ = tqdm(total=self.total_, initial=self.done_ - 1,
-                                 desc=self.name, unit="epoch", file=sys.stderr)
-            self.bar_.set_postfix(train_loss=f"{loss:.4f}", refresh=False)
-            self.bar_.update(1)
-        else:
-            print(
-                f"{self.name}: epoch {self.done_}/{self.total_}, train_loss "
-                f"{loss:.4f}, {elapsed:.1f} s elapsed, ETA {eta:.1f} s",
-                file=sys.stderr,
-                flush=True,
-            )
+        self.display_.update(train_loss=f"{loss:.4f}")
 
     def on_train_end(self, net, **kwargs):
-        if getattr(self, "bar_", None) is not None:
-            self.bar_.close()
-            self.bar_ = None
+        if getattr(self, "display_", None) is not None:
+            self.display_.close()
 
 
 class BaseLocalizer(BaseEstimator):
@@ -767,10 +785,23 @@ class BaseLocalizer(BaseEstimator):
         -------
         list of ndarray of shape (k_i, 4)
             ``[start, end, class, score]`` rows in timesteps of ``X``, by descending
-            score.
+            score. Videos are processed 64 at a time, with a progress display as
+            ``progress`` says.
         """
         videos = self._check_predict_input(X)
-        return [self._detections(r, len(v)) for r, v in zip(self._infer(videos), videos)]
+        display = _Progress(self.progress, f"{type(self).__name__}.predict", len(videos),
+                            "video")
+        detections = []
+        try:  # a video's detections do not depend on the videos it is chunked with
+            for start in range(0, len(videos), PREDICT_CHUNK):
+                chunk = videos[start : start + PREDICT_CHUNK]
+                detections.extend(
+                    self._detections(r, len(v)) for r, v in zip(self._infer(chunk), chunk)
+                )
+                display.update(len(chunk))
+        finally:
+            display.close()
+        return detections
 
     def _detections(self, result, length):
         """Detections of one video from its :meth:`_infer` result (``length``: the

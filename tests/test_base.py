@@ -458,3 +458,23 @@ def test_score_warns_when_ground_truth_is_in_seconds_not_timesteps(data):
     as_frames = [np.column_stack([s[:, :2] * 16, s[:, 2]]) for s in d.segments]
     with pytest.warns(UserWarning, match="beyond"):
         est.score(d.X, as_frames)
+
+
+def test_predict_shows_progress_over_chunks_and_detects_the_same(data, capsys, monkeypatch):
+    import sktal.base
+
+    d, _ = data
+    est = BaSNet(**FAST, progress=None).fit(d.X, d.y)
+    X = d.X * 3                                       # 24 videos, 3 chunks of 10
+    quiet = est.predict(X)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sktal.base, "PREDICT_CHUNK", 10)
+    shown = est.set_params(progress="lines").predict(X)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        f"BaSNet.predict: video {n}/24" for n in (10, 20, 24)]
+    assert len(shown) == len(quiet) == 24
+    for a, b in zip(shown, quiet):
+        np.testing.assert_array_equal(a, b)
+    est.set_params(progress="auto").predict(X)        # well under 5 s: nothing
+    assert capsys.readouterr().err == ""

@@ -178,3 +178,12 @@ def test_component_benchmarks_run_quick(script, expected):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     for text in expected:
         assert text in proc.stdout, f"{script}: {text!r} missing from its output"
+
+
+@pytest.mark.slow
+def test_bench_speed_compile_and_batches_options(tmp_path):
+    stdout, results = _run("bench_speed.py", "--device", "cpu", "--methods", "BaSNet",
+                           "--compile", "--batches", "1", tmp_path=tmp_path)
+    (r,) = results["methods"]
+    assert r["compiled"] and r["compile_seconds"] > 0 and r["batches_timed"] == 1
+    assert "torch.compile'd" in stdout

@@ -336,7 +336,7 @@ def test_train_ctrl_c_saves_the_partial_model_and_exits_130(folder, tmp_path):
 
 def test_train_interrupted_before_any_epoch_saves_nothing(folder, tmp_path, monkeypatch,
                                                           capsys):
-    def interrupted_fit(estimator, X, y, clicks, args):
+    def interrupted_fit(estimator, X, y, clicks, args, **for_this_fit):
         estimator.n_epochs_completed_, estimator.interrupted_ = 0, True
         return estimator
 

@@ -133,3 +133,53 @@ def test_adapter_run_returns_the_documented_keys(fake_basnet, compare):
         t = torch.zeros(1)
         assert t.cuda() is t
     assert torch.Tensor.cuda is original
+
+
+def test_timing_hook_times_both_sides_at_both_sizes(fake_basnet, compare, capsys,
+                                                    monkeypatch):
+    import _official_basnet as adapter
+
+    official = adapter.load(fake_basnet)
+    size = dict(n_features=8, n_segments=12, hidden_size=6, batch_size=3, n_classes=4,
+                lr=1e-3)
+    step, estimator, kind = adapter.timing_step(official, dict(size))
+    assert kind is None and estimator.get_params()["hidden_size"] == 6
+    X, y, clicks = compare.timing_data(size, 3)
+    step([X[0], X[1]], torch.from_numpy(y[:2]), None)   # runs on a batch of the data
+    made, hook = [], adapter.timing_step
+    monkeypatch.setattr(adapter, "timing_step",
+                        lambda *a: made.append(hook(*a)) or made[-1])
+    official_s, sktal_s = compare.time_per_epoch(adapter, official, size, n_batches=2,
+                                                 rounds=2, n_videos=7)
+    assert official_s > 0 and sktal_s > 0
+    assert math.isfinite(official_s) and math.isfinite(sktal_s)
+    fitted = made[0][1]   # warm-up + 2 rounds, one epoch each, on 2 x 3 videos
+    assert fitted.n_epochs_completed_ == 3 and len(fitted.history_) == 3
+    assert fitted.history_[-1, "batches"][0]["train_batch_size"] == 3
+    monkeypatch.setattr(adapter, "timing_step", hook)
+    compare.main(["--quick", "--basnet", fake_basnet, "--no-accuracy", "--paper"])
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("BaS-Net  speed")]
+    assert len(lines) == 2 and "small" in lines[0] and "paper" in lines[1]
+    assert all("s/epoch official" in ln and "ratio" in ln for ln in lines)
+    assert "BaS-Net  synthetic" not in out   # --no-accuracy skips the training for mAP
+
+
+def test_an_adapter_without_the_hook_is_not_timed(fake_basnet, compare, capsys,
+                                                  monkeypatch):
+    import _official_basnet as adapter
+
+    monkeypatch.delattr(adapter, "timing_step")
+    compare.main(["--quick", "--basnet", fake_basnet, "--suites", "synthetic"])
+    out = capsys.readouterr().out
+    assert "speed" not in out and "BaS-Net  synthetic" in out
+
+
+def test_bench_localization_times_the_official_loops_on_the_same_cas(fake_basnet,
+                                                                      compare, capsys):
+    import bench_localization
+
+    bench_localization.against_the_official_loops(fake_basnet, n_videos=4, n_steps=16)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("BaS-Net post-processing, 4 videos x T=16")
+    assert "official test.py loops" in line and "speed-up x" in line

@@ -66,8 +66,12 @@ def test_cross_validate_gets_every_metric_from_one_predict_per_fold():
 
 def test_multithreshold_scorer_needs_segments():
     X, _ = _data()
-    with pytest.raises(ValueError, match="segments"):
-        MultiThresholdScorer()(CountingOracle().fit(X, None), X, np.ones((len(X), 2)))
+    oracle = CountingOracle().fit(X, None)
+    with pytest.raises(ValueError, match=r"MultiThresholdScorer needs the ground-truth "
+                                         r"segments.*MultiThresholdScorer\(\)\.set_score"):
+        MultiThresholdScorer()(oracle, X, np.ones((len(X), 2)))
+    with pytest.raises(ValueError, match=f"describes {len(X) - 1} videos but X holds"):
+        MultiThresholdScorer()(oracle, X, segments=_data()[1][1:])
 
 
 def test_repeated_seeds_mean_std_equal_a_loop_over_seeds():

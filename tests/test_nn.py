@@ -208,7 +208,7 @@ def test_video_dataset_items_are_the_position_items_with_interpolated_features()
     import numpy as np
 
     from sktal._data import PositionDataset
-    from sktal._resampling import interpolate_rows
+    from sktal._resampling import interpolate_rows, map_click_labels, map_click_targets
     from sktal.nn import VideoDataset, collate_videos
 
     rng_videos = np.random.default_rng(0)
@@ -224,8 +224,10 @@ def test_video_dataset_items_are_the_position_items_with_interpolated_features()
     for i in range(2):
         item, ref = plain[i], bare[i]
         np.testing.assert_array_equal(item["x"], interpolate_rows(videos[i], ref["positions"]))
-        np.testing.assert_array_equal(item["click_targets"], ref["click_targets"])
-        np.testing.assert_array_equal(item["click_labels"], ref["click_labels"])
+        np.testing.assert_array_equal(item["click_targets"],
+                                      map_click_targets(clicks[i], ref["positions"], 2))
+        np.testing.assert_array_equal(item["click_labels"],
+                                      map_click_labels(clicks[i], ref["positions"], 2))
         assert "positions" not in item and item["index"] == i
     inputs, targets = collate_videos([plain[0], plain[1]])
     assert tuple(inputs["x"].shape) == (2, 4, 3) and bool(inputs["mask"].all())

@@ -145,3 +145,58 @@ def test_device_videos_rows_equal_interpolate_rows_exactly():
             assert not targets["click_targets"][b, n:].any()
             assert torch.all(targets["click_labels"][b, n:] == IGNORE_INDEX)
         assert targets["click_targets"].shape[-1] == 3
+
+
+def test_batch_click_mapping_equals_the_numpy_mapping_on_random_ragged_batches():
+    import torch
+
+    from sktal._data import PositionDataset, collate_positions, map_clicks, pad_clicks
+    from sktal._resampling import map_click_targets
+
+    rng = np.random.default_rng(0)
+    n_classes, seen_multi, seen_lost, seen_half = 3, 0, 0, 0
+    for trial in range(40):
+        batch = int(rng.integers(1, 6))
+        lengths = rng.integers(1, 40, size=batch)
+        n_steps = [int(rng.integers(1, 30)) for _ in range(batch)]
+        methods = [rng.choice(["interpolate", "perturb", "none"]) for _ in range(batch)]
+        clicks = []
+        for length in lengths:
+            k = int(rng.integers(0, 8))
+            t = rng.uniform(0, length, size=k)
+            t[: k // 2] = np.floor(t[: k // 2])      # some on whole steps, some fractional
+            if k >= 2 and rng.random() < 0.5:
+                t[1] = np.floor(t[0]) + 0.5           # two clicks in one snippet
+            clicks.append(np.stack([t, rng.integers(-1, n_classes, size=k)], axis=1))
+        positions = [
+            source_positions(int(L), n, None if m == "none" else m, training=True, rng=rng)
+            for L, n, m in zip(lengths, n_steps, methods)
+        ]
+        longest = max(len(p) for p in positions)
+        pos = torch.zeros((batch, longest), dtype=torch.float64)
+        mask = torch.zeros((batch, longest), dtype=torch.bool)
+        for b, p in enumerate(positions):
+            pos[b, : len(p)], mask[b, : len(p)] = torch.from_numpy(p), True
+        labels, targets = map_clicks(pos, mask, *pad_clicks(clicks), n_classes)
+        for b, p in enumerate(positions):
+            n = len(p)
+            want_labels = map_click_labels(clicks[b], p, n_classes)
+            want_targets = map_click_targets(clicks[b], p, n_classes)
+            np.testing.assert_array_equal(labels[b, :n].numpy(), want_labels)
+            np.testing.assert_array_equal(targets[b, :n].numpy(), want_targets)
+            assert torch.all(labels[b, n:] == IGNORE_INDEX) and not targets[b, n:].any()
+            seen_multi += int((want_targets.sum(axis=1) > 1).any())
+            seen_lost += int(any(not np.any(np.rint(p) == np.floor(t)) for t, _ in clicks[b]))
+            seen_half += int(np.any(np.abs(p % 1 - 0.5) < 1e-12))
+    # the random batches exercised every branch of the rule
+    assert seen_multi and seen_lost and seen_half
+    # and the fit's collate gives the same on a dataset's items
+    items_clicks = [np.array([[3.0, -1], [3.2, 1]]), np.empty((0, 2)), np.array([[0.9, 0]])]
+    ds = PositionDataset([9, 4, 2], np.eye(3, dtype=np.float32), items_clicks,
+                         lambda i, L, c, r: source_positions(L, 5, "interpolate"), 3, rng)
+    items = [ds[i] for i in range(3)]
+    _, got = collate_positions(items)
+    for b, item in enumerate(items):
+        np.testing.assert_array_equal(got["click_targets"][b].numpy(),
+                                      map_click_targets(item["clicks"], item["positions"], 3))
+    assert got["click_targets"][0].sum(-1).max() == 2   # the two clicks share a step

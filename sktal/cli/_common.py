@@ -1,8 +1,8 @@
-"""What the commands share: errors, path checks, options, training and prediction.
+"""What the commands share: errors, path checks, options and training.
 
 The methods come from the registry (:mod:`sktal._registry`), the layouts and click
-formats from :mod:`sktal.datasets`, the mAP table from :mod:`sktal.metrics`, the
-epoch progress from the estimators' ``progress`` parameter.
+formats from :mod:`sktal.datasets`, the progress display from the estimators'
+``progress`` parameter.
 """
 import argparse
 import os
@@ -15,8 +15,6 @@ from ..datasets._features import LAYOUTS
 
 #: the method trained when ``--method`` is not given
 DEFAULT_METHOD = "backtal"
-MODEL_INFO_FORMAT = "sktal-cli-model-info-1"
-
 
 #: default of ``predict --snippet-frames``: the value the model was trained with
 FROM_MODEL = object()
@@ -67,29 +65,22 @@ def _positive(convert, what):
     """An ``argparse`` type: ``convert(text)`` when it is > 0."""
     def parse(text):
         try:
-            value = convert(text)
+            if convert(text) > 0:
+                return convert(text)
         except ValueError:
-            value = None
-        if value is None or not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
-        return value
-    parse.__name__ = f"positive_{convert.__name__}"
+            pass
+        raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
     return parse
 
 
 positive_int = _positive(int, "integer")
-positive_float = _positive(float, "number")
 
 
 def snippet_frames_type(text):
     """``--snippet-frames``: a positive integer, or ``none`` (rows spread over the video)."""
     if text.strip().lower() == "none":
         return None
-    try:
-        return positive_int(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer or 'none', got {text!r}") from None
+    return _positive(int, "integer or 'none'")(text)
 
 
 def add_common_options(parser, *, device=False, threads=None):
@@ -135,7 +126,7 @@ def add_data_options(parser, *, for_predict=False):
                              "every video was resampled to a fixed number of rows spread "
                              "over its duration (default: "
                              + ("the model's, else 16)" if for_predict else "16)"))
-    parser.add_argument("--fps", "--feature-fps", dest="fps", type=positive_float,
+    parser.add_argument("--fps", "--feature-fps", dest="fps", type=_positive(float, "number"),
                         default=None,
                         help="frame rate the features were extracted at (25 for BaS-Net's "
                              "THUMOS14 features); default: each video's 'fps' in the "
@@ -181,9 +172,8 @@ def estimator_class(method):
     return get_localizer(names[method.lower()])
 
 
-def make_estimator(method, args, params, *, defaults=()):
-    """The estimator of ``method``: CLI defaults, then ``--param`` values on top."""
-    cls = estimator_class(method)
+def make_estimator(cls, args, params, *, defaults=()):
+    """An estimator of ``cls``: CLI defaults, then ``--param`` values on top."""
     valid = cls().get_params(deep=False)
     settings = {k: v for k, v in dict(defaults).items() if k in valid}
     settings.update(params)
@@ -191,19 +181,20 @@ def make_estimator(method, args, params, *, defaults=()):
     return cls(**settings)
 
 
-def fit_estimator(estimator, X, y, clicks, args):
-    """``estimator.fit`` between summary lines, its epoch progress (the estimator's
-    ``progress``) off with ``--quiet`` for this fit only; errors about the inputs
-    become :class:`CLIError`."""
+def fit_estimator(estimator, X, y, clicks, args, **for_this_fit):
+    """``estimator.fit`` between summary lines, with the parameters ``for_this_fit``
+    (and ``progress=None`` with ``--quiet``) for this fit only, so they are not saved
+    with the model; errors about the inputs become :class:`CLIError`."""
     name = type(estimator).__name__
     n_clicks = 0 if clicks is None else sum(len(c) for c in clicks)
     say(args, f"training {name} on {len(X)} videos ({y.shape[1]} classes"
               + (f", {n_clicks} clicks)" if clicks is not None else ")") + " ...")
-    start, progress = time.perf_counter(), estimator.progress
+    if args.quiet:
+        for_this_fit["progress"] = None
+    saved = {key: getattr(estimator, key) for key in for_this_fit}
+    start = time.perf_counter()
     try:
-        if getattr(args, "quiet", False):
-            estimator.set_params(progress=None)
-        estimator.fit(X, y, clicks)
+        estimator.set_params(**for_this_fit).fit(X, y, clicks)
     except (ValueError, TypeError) as exc:  # parameter or input validation
         if args.debug:
             raise
@@ -212,8 +203,8 @@ def fit_estimator(estimator, X, y, clicks, args):
             message += (" On the command line: --clicks FILE, or --simulate-clicks "
                         f"{click_kind(estimator) or 'background'} from the annotations.")
         raise CLIError(message) from None
-    finally:  # display is not part of the saved model
-        estimator.set_params(progress=progress)
+    finally:
+        estimator.set_params(**saved)
     epochs, wanted = len(estimator.history_), estimator.max_epochs
     loss = estimator.history_[-1, "train_loss"] if epochs else float("nan")
     say(args, f"trained {name}: {epochs} epoch{'s' * (epochs != 1)} in "
@@ -223,16 +214,3 @@ def fit_estimator(estimator, X, y, clicks, args):
               "(interrupted)", file=sys.stderr)
     return estimator
 
-
-def predict_videos(estimator, X, *, chunk=64):
-    """Detections of every video, with a progress bar over chunks of videos."""
-    from tqdm import tqdm
-
-    starts = range(0, len(X), chunk)
-    if len(X) > chunk:
-        starts = tqdm(starts, unit="chunk", desc=f"predicting {len(X)} videos",
-                      disable=None, leave=False, file=sys.stderr)
-    detections = []
-    for start in starts:  # a video's detections do not depend on its batch
-        detections.extend(estimator.predict(X[start:start + chunk]))
-    return detections

@@ -12,7 +12,6 @@ from ._common import (
     fit_estimator,
     make_estimator,
     positive_int,
-    predict_videos,
     say,
     writable_path,
 )
@@ -66,7 +65,7 @@ def run(args):
     say(args, f"synthetic THUMOS-like data: {n_videos} videos of {data.X[0].shape[1]} "
               f"features, {n_classes} classes; {len(train)} for training, {len(test)} "
               "for test" + (f"; simulated {kind} clicks" if kind else ""))
-    estimator = make_estimator(method, args, {}, defaults=dict(
+    estimator = make_estimator(cls, args, {}, defaults=dict(
         n_segments=n_segments, hidden_size=hidden, embedding_hidden_size=hidden, lr=1e-3,
         batch_size=8, max_epochs=epochs, n_classes=n_classes, random_state=args.seed,
         n_rgb_features=data.n_rgb_features, device=args.device,
@@ -75,7 +74,9 @@ def run(args):
 
     X_test = [data.X[i] for i in test]
     segments_test = [data.segments[i] for i in test]
-    detections = predict_videos(estimator, X_test)
+    if args.quiet:
+        estimator.set_params(progress=None)
+    detections = estimator.predict(X_test)
     result = detection_map(segments_test, detections, n_classes=n_classes)
     say(args, "")
     print(f"{cls.__name__}: detection mAP of the {len(test)} test videos")

@@ -14,7 +14,6 @@ from ._common import (
     load_data,
     model_info_path,
     positive_int,
-    predict_videos,
     require_path,
     say,
     writable_path,
@@ -99,8 +98,10 @@ def run(args):
         raise CLIError(f"--model {model} has {n_classes} classes but the annotations name "
                        f"{len(class_names)}")
     say(args, f"predicting {len(X)} videos with {type(estimator).__name__} ...")
+    if args.quiet:
+        estimator.set_params(progress=None)
     try:
-        detections = predict_videos(estimator, X)
+        detections = estimator.predict(X)
     except ValueError as exc:  # e.g. features of another width than in training
         if args.debug:
             raise

@@ -10,7 +10,6 @@ import warnings
 from .._version import __version__
 from ._common import (
     DEFAULT_METHOD,
-    MODEL_INFO_FORMAT,
     CLIError,
     add_common_options,
     add_data_options,
@@ -25,6 +24,9 @@ from ._common import (
     say,
     writable_path,
 )
+
+#: the ``format`` field of the JSON written beside a model
+MODEL_INFO_FORMAT = "sktal-cli-model-info-1"
 
 
 def parse_value(text):
@@ -86,18 +88,13 @@ def run(args):
                                        action_distribution="gaussian", random_state=args.seed)
     say(args, f"{len(data.X)} videos, {data.X[0].shape[1]} features ({data.layout} layout), "
               f"{len(data.class_names)} classes")
-    estimator = make_estimator(method, args, params, defaults=dict(
+    estimator = make_estimator(cls, args, params, defaults=dict(
         n_classes=len(data.class_names), random_state=args.seed, device=args.device,
         n_rgb_features=data.n_rgb_features,
     ))
-    on_interrupt = estimator.on_interrupt
-    estimator.set_params(on_interrupt="warn")  # Ctrl-C: keep the model, reported below
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*fit was interrupted \(Keyboard")
-            fit_estimator(estimator, data.X, data.y, click_arrays, args)
-    finally:
-        estimator.set_params(on_interrupt=on_interrupt)
+    with warnings.catch_warnings():  # Ctrl-C: keep the model, reported below
+        warnings.filterwarnings("ignore", message=r".*fit was interrupted \(Keyboard")
+        fit_estimator(estimator, data.X, data.y, click_arrays, args, on_interrupt="warn")
     interrupted = bool(getattr(estimator, "interrupted_", False))
     epochs = getattr(estimator, "n_epochs_completed_", None)
     epochs = len(estimator.history_) if epochs is None else int(epochs)

@@ -6,6 +6,7 @@ from sklearn.utils import Bunch
 
 from ..metrics import detection_precision_recall, segment_iou
 from ..metrics._detection import _stack_rows
+from ..utils.validation import _check_tiou_threshold
 
 #: Names of the categories, in the order of ``counts`` and ``class_counts`` columns.
 ERROR_CATEGORIES = (
@@ -38,16 +39,6 @@ def _check_inputs(segments_true, detections):
             f"{len(segments_true)} and {len(detections)} videos"
         )
     return segments_true, detections
-
-
-def _check_threshold(value, name, low=0.0):
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not low <= value <= 1
-    ):
-        raise ValueError(f"{name} must be a number in [{low}, 1], got {value!r}")
-    return float(value)
 
 
 def classify_detections(segments_true, detections, tiou_threshold=0.5, *, min_tiou=0.1):
@@ -92,8 +83,8 @@ def classify_detections(segments_true, detections, tiou_threshold=0.5, *, min_ti
     array([0, 1])
     """
     segments_true, detections = _check_inputs(segments_true, detections)
-    tiou_threshold = _check_threshold(tiou_threshold, "tiou_threshold")
-    min_tiou = _check_threshold(min_tiou, "min_tiou")
+    tiou_threshold = _check_tiou_threshold(tiou_threshold, "tiou_threshold")
+    min_tiou = _check_tiou_threshold(min_tiou, "min_tiou")
     if min_tiou > tiou_threshold:
         raise ValueError(
             f"min_tiou ({min_tiou}) must not exceed tiou_threshold ({tiou_threshold})"

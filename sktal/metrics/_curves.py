@@ -1,9 +1,8 @@
 """Ranked precision/recall of each class, with the matching rule of ``detection_map``."""
-import numbers
-
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils.validation import _check_tiou_threshold
 from ._detection import _interpolated_ap, _rank_and_match
 
 __all__ = ["detection_precision_recall"]
@@ -68,12 +67,7 @@ def detection_precision_recall(segments_true, detections, tiou_threshold=0.5):
     >>> pr.true_positive[0]
     array([ True, False,  True])
     """
-    if (
-        not isinstance(tiou_threshold, numbers.Real)
-        or isinstance(tiou_threshold, bool)
-        or not 0 <= tiou_threshold <= 1
-    ):
-        raise ValueError(f"tiou_threshold must be a number in [0, 1], got {tiou_threshold!r}")
+    tiou_threshold = _check_tiou_threshold(tiou_threshold, "tiou_threshold")
     matched = _rank_and_match(segments_true, detections, np.array([float(tiou_threshold)]))
     classes, class_bounds, n_positive = matched.classes, matched.class_bounds, matched.n_positive
     true_positive = matched.true_positive[0]

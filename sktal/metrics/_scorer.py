@@ -115,21 +115,25 @@ class TemporalMAPScorer(BaseEstimator):
         ...                           segments=[np.array([[2.0, 6.0, 0]])])
         1.0
         """
-        if is_annotated(y):
-            truth = y
-        elif segments is not None:
-            truth = segments
-        else:
+        truth = self._ground_truth(X, y, segments)
+        detections = estimator.predict(X)
+        return detection_map(truth, detections, self.tiou_thresholds).average_mAP
+
+    def _ground_truth(self, X, y, segments):
+        """The segments scored against: annotated ``y``, else ``segments``, one per
+        video of ``X``."""
+        name = type(self).__name__
+        truth = y if is_annotated(y) else segments
+        if truth is None:
             raise ValueError(
-                "TemporalMAPScorer needs the ground-truth segments: pass annotated y "
+                f"{name} needs the ground-truth segments: pass annotated y "
                 "(a sequence of (m_i, 3) arrays [start, end, class]), or weak y plus "
                 "segments=... (inside scikit-learn: "
                 "sklearn.set_config(enable_metadata_routing=True) and "
-                "TemporalMAPScorer().set_score_request(segments=True))"
+                f"{name}().set_score_request(segments=True))"
             )
         if len(truth) != len(X):
             raise ValueError(
                 f"the ground truth describes {len(truth)} videos but X holds {len(X)}"
             )
-        detections = estimator.predict(X)
-        return detection_map(truth, detections, self.tiou_thresholds).average_mAP
+        return truth

@@ -5,7 +5,6 @@ from sklearn.base import clone
 
 from ..metrics import detection_map, map_averages
 from ..metrics._scorer import _DEFAULT_THRESHOLDS, TemporalMAPScorer
-from ..utils.validation import is_annotated
 
 __all__ = ["MultiThresholdScorer", "SeedResults", "repeated_seeds"]
 
@@ -72,16 +71,7 @@ class MultiThresholdScorer(TemporalMAPScorer):
         -------
         scores : dict of str to float
         """
-        truth = y if is_annotated(y) else segments
-        if truth is None:
-            raise ValueError(
-                "MultiThresholdScorer needs the ground-truth segments: annotated y, or "
-                "segments=... (routed: set_score_request(segments=True))"
-            )
-        if len(truth) != len(X):
-            raise ValueError(
-                f"the ground truth describes {len(truth)} videos but X holds {len(X)}"
-            )
+        truth = self._ground_truth(X, y, segments)
         return _map_dict(detection_map(truth, estimator.predict(X), self.tiou_thresholds))
 
 

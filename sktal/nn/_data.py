@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from .._constants import IGNORE_INDEX
-from .._data import PositionDataset
+from .._data import PositionDataset, map_clicks, pad_clicks
 from .._resampling import interpolate_rows
 
 
@@ -34,8 +34,14 @@ class VideoDataset(PositionDataset):
         self.videos = videos
 
     def __getitem__(self, index):
-        item = super().__getitem__(index)   # positions and the labels mapped by them
-        item["x"] = interpolate_rows(self.videos[index], item.pop("positions"))
+        item = super().__getitem__(index)   # positions, labels and raw clicks
+        positions = item.pop("positions")
+        labels, targets = map_clicks(  # the fit's batch mapping on a batch of one
+            torch.from_numpy(np.asarray(positions, dtype=np.float64))[None],
+            torch.ones((1, len(positions)), dtype=torch.bool),
+            *pad_clicks([item.pop("clicks")]), self.n_classes)
+        item["click_labels"], item["click_targets"] = labels[0].numpy(), targets[0].numpy()
+        item["x"] = interpolate_rows(self.videos[index], positions)
         return item
 
 

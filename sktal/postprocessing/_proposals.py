@@ -140,11 +140,28 @@ def _agnostic_proposals(upsampled, agnostic, thresholds, outer_ratio):
     return class_rows, starts, ends, contrast
 
 
-def _check_thresholds(thresholds, name):
-    thresholds = np.asarray(thresholds, dtype=np.float64).reshape(-1)
-    if not np.all(np.isfinite(thresholds)):
+def _finite(values, name):
+    """``values`` as float32 or float64 (other dtypes become float64), all finite."""
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype(np.float64)
+    if not np.all(np.isfinite(values)):
         raise ValueError(f"{name}: contains NaN or infinite values")
-    return thresholds
+    return values
+
+
+def _check_thresholds(thresholds, name):
+    return _finite(np.asarray(thresholds, dtype=np.float64).reshape(-1), name)
+
+
+def _check_matching(values, shape, shape_name, name):
+    """Scores of one row per class or per step of ``cas``: ``shape``, finite."""
+    values = np.asarray(values)
+    if values.shape != shape:
+        raise ValueError(
+            f"{name} must have shape {shape_name} = {shape} to match cas, "
+            f"got shape {values.shape}"
+        )
+    return _finite(values, name)
 
 
 def _check_inputs(cas, video_scores, agnostic_scores):
@@ -154,34 +171,13 @@ def _check_inputs(cas, video_scores, agnostic_scores):
             f"cas must be a 2-D array of shape (T, n_classes) with T >= 1, "
             f"got shape {cas.shape}"
         )
-    if cas.dtype not in (np.float32, np.float64):
-        cas = cas.astype(np.float64)
-    if not np.all(np.isfinite(cas)):
-        raise ValueError("cas: contains NaN or infinite values")
+    cas = _finite(cas, "cas")
     n_steps, n_classes = cas.shape
-
-    video_scores = np.asarray(video_scores)
-    if video_scores.shape != (n_classes,):
-        raise ValueError(
-            f"video_scores must have shape (n_classes,) = ({n_classes},) to match cas, "
-            f"got shape {video_scores.shape}"
-        )
-    if video_scores.dtype not in (np.float32, np.float64):
-        video_scores = video_scores.astype(np.float64)
-    if not np.all(np.isfinite(video_scores)):
-        raise ValueError("video_scores: contains NaN or infinite values")
-
+    video_scores = _check_matching(video_scores, (n_classes,), "(n_classes,)",
+                                   "video_scores")
     if agnostic_scores is not None:
-        agnostic_scores = np.asarray(agnostic_scores)
-        if agnostic_scores.shape != (n_steps,):
-            raise ValueError(
-                f"agnostic_scores must have shape (T,) = ({n_steps},) to match cas, "
-                f"got shape {agnostic_scores.shape}"
-            )
-        if agnostic_scores.dtype not in (np.float32, np.float64):
-            agnostic_scores = agnostic_scores.astype(np.float64)
-        if not np.all(np.isfinite(agnostic_scores)):
-            raise ValueError("agnostic_scores: contains NaN or infinite values")
+        agnostic_scores = _check_matching(agnostic_scores, (n_steps,), "(T,)",
+                                          "agnostic_scores")
     return cas, video_scores, agnostic_scores
 
 

@@ -176,6 +176,14 @@ def check_tiou_thresholds(tiou_thresholds, name="tiou_thresholds"):
     return thresholds
 
 
+
+def _check_tiou_threshold(value, name):
+    """One tIoU threshold (a scalar parameter of the metrics) as a float in [0, 1]."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
 def _n_entries(value):
     """Number of videos described by ``value`` (rows of an array, entries of a sequence)."""
     if isinstance(value, np.ndarray):
