@@ -222,6 +222,7 @@ def sktal_detections(est, fused, vid_score, length):
 
 def fit_sktal(suite, seed, budget, **params):
     est = FSPTAL(hidden_size=budget["hidden_size"], max_epochs=budget["max_epochs"],
+                 progress=None,
                  lr=budget["lr"], batch_size=budget["batch_size"], random_state=seed,
                  embedding_hidden_size=min(512, 8 * budget["hidden_size"]))
     est.set_params(**{"n_segments": None, **params})

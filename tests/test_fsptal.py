@@ -217,11 +217,29 @@ def test_criterion_total_is_the_weighted_sum_of_its_terms():
 def test_criterion_without_mining_uses_only_the_clicks():
     outputs, targets = _criterion_inputs()
     targets["click_labels"][1, 1] = N  # drop the background click
-    terms = _criterion(label_mining=False)(outputs, targets)
+    terms = _criterion(label_mining=False, fallback_mining=None)(outputs, targets)
     assert terms["loss_point_background"].item() == 0
     assert terms["loss_separation"].item() == 0  # no background point, one action each
     mined = _criterion(label_mining=True)(outputs, targets)
     assert mined["loss_point_background"].item() > 0  # forced background in every gap
+
+
+def test_criterion_without_module_b_falls_back_to_lacps_seeds():
+    from sktal.localizers._fsptal import focal_point_loss
+    from sktal.localizers._fsptal_functional import lacp_seeds
+
+    outputs, targets = _criterion_inputs()
+    targets["click_labels"][1, 1] = N
+    terms = _criterion(label_mining=False, fallback_mining="lacp")(outputs, targets)
+    scores, fused = outputs["scores"], outputs["fused"]
+    _, background = lacp_seeds(scores[..., -1].detach(), targets["click_labels"],
+                               n_classes=2, mask=None)
+    assert background.any()  # each edge gap gets background, as in LACP's code
+    probabilities = torch.cat([fused, scores[..., -1:]], -1)
+    target = torch.zeros_like(probabilities)
+    target[..., -1] = 1
+    expected = focal_point_loss(probabilities, target, background)
+    assert terms["loss_point_background"].item() == pytest.approx(expected.item())
 
 
 def test_criterion_switched_off_terms_are_zero():

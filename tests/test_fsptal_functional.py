@@ -8,6 +8,7 @@ from sktal._resampling import IGNORE_INDEX, interpolate_rows, map_click_labels, 
 from sktal.localizers._fsptal_functional import (
     class_runs,
     extension_positions,
+    lacp_seeds,
     mine_point_labels,
     outer_ranges,
 )
@@ -221,6 +222,96 @@ def test_mining_matches_a_loop_implementation_of_alg2(seed):
         exp_action, exp_bkg = _reference_mining(
             b[v, :n], q[v, :n].argmax(-1), points[v, :n], n_classes, 0.8, 0.3
         )
+        assert action[v, :n].tolist() == exp_action
+        assert bkg[v, :n].int().tolist() == exp_bkg
+        assert action[v, n:].eq(N).all() and not bkg[v, n:].any()
+
+
+# ------------------------------------------------------------ LACP's select_seed
+def _reference_lacp_seeds(b, points, n_classes):
+    """LACP's seed rule written as loops over gaps, straight from its description."""
+    length = len(b)
+    act = [t for t in range(length) if 0 <= points[t] < n_classes]
+    bkg = np.zeros(length, dtype=bool)
+    out = [N] * length
+    for t in act:
+        out[t] = int(points[t])
+    if not act:
+        return out, [int(points[t] == n_classes) for t in range(length)]
+    gaps = []
+    if act[0] > 0:
+        gaps.append(("left", 0, act[0]))
+    gaps += [("middle", a + 1, c) for a, c in zip(act, act[1:]) if c - a > 1]
+    if act[-1] < length - 1:
+        gaps.append(("right", act[-1] + 1, length))
+    for kind, lo, hi in gaps:
+        seeds = [t for t in range(lo, hi) if b[t] >= 0.95]
+        best = lo + int(np.argmax(b[lo:hi]))
+        if kind == "left":
+            bkg[lo:(seeds[-1] if seeds else best) + 1] = True
+        elif kind == "right":
+            bkg[(seeds[0] if seeds else best):hi] = True
+        elif len(seeds) >= 2:
+            bkg[seeds[0]:seeds[-1] + 1] = True
+        else:
+            bkg[seeds + [best]] = True
+    bkg |= np.asarray(points) == n_classes  # background clicks, which stop the growth
+    for kind, lo, hi in gaps:
+        if kind != "left":  # grow from the point on the left, rightwards
+            for t in range(lo, hi):
+                if b[t] > 0.1 or bkg[t]:
+                    break
+                out[t] = int(points[lo - 1])
+        if kind != "right":  # from the point on the right, leftwards
+            for t in range(hi - 1, lo - 1, -1):
+                if b[t] > 0.1 or bkg[t]:
+                    break
+                out[t] = int(points[hi])
+    return out, [int(x) for x in bkg]
+
+
+def test_lacp_seeds_hand_example():
+    #     0     1     2    3     4    5     6    7     8     9
+    b = [0.97, 0.5, 0.05, N, 0.05, 0.96, 0.2, 0.97, 0.3, 0.02]
+    b = [0.0 if x == N else x for x in b]
+    points = [N, N, N, 1, N, N, N, N, 0, N]
+    action, bkg = lacp_seeds(torch.tensor([b]), torch.tensor([points]), n_classes=2,
+                             mask=None)
+    # left gap [0..2]: seed at 0 -> [0]; pseudo action 2 (b <= .1) takes class 1, 1 stops
+    # middle [4..7]: seeds 5 and 7 -> 5..7 background; 4 grows from point 3;
+    # right [9]: no seed -> its max (9) is background, so it is not an action point
+    assert bkg[0].int().tolist() == [1, 0, 0, 0, 0, 1, 1, 1, 0, 1]
+    assert action[0].tolist() == [N, N, 1, 1, 1, N, N, N, 0, N]
+
+
+def test_lacp_seeds_middle_gap_with_one_seed_adds_the_maximum():
+    b = [0.0, 0.96, 0.2, 0.99, 0.5, 0.0]  # one seed (3) in [1..4]? no: 1 and 3 are seeds
+    action, bkg = lacp_seeds(torch.tensor([b]), torch.tensor([[0, N, N, N, N, 0]]),
+                             n_classes=1, mask=None)
+    assert bkg[0].int().tolist() == [0, 1, 1, 1, 0, 0]
+    b = [0.0, 0.5, 0.9, 0.96, 0.5, 0.0]  # one seed (3), the max is 3 itself
+    action, bkg = lacp_seeds(torch.tensor([b]), torch.tensor([[0, N, N, N, N, 0]]),
+                             n_classes=1, mask=None)
+    assert bkg[0].int().tolist() == [0, 0, 0, 1, 0, 0]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lacp_seeds_match_a_loop_implementation(seed):
+    rng = np.random.default_rng(seed)
+    n_videos, length, n_classes = 3, 25, 3
+    b = rng.random((n_videos, length)) ** rng.uniform(0.2, 4)
+    b = np.where(rng.random((n_videos, length)) < 0.15, 0.97, b)
+    points = np.full((n_videos, length), N)
+    for v in range(n_videos):
+        where = rng.choice(length, size=rng.integers(0, 6), replace=False)
+        points[v, where] = rng.integers(0, n_classes + 1, size=len(where))
+    lengths = [length, 19, 7]
+    mask = np.arange(length)[None] < np.array(lengths)[:, None]
+    points[~mask] = N
+    action, bkg = lacp_seeds(torch.tensor(b), torch.tensor(points), n_classes=n_classes,
+                             mask=torch.tensor(mask))
+    for v, n in enumerate(lengths):
+        exp_action, exp_bkg = _reference_lacp_seeds(b[v, :n], points[v, :n], n_classes)
         assert action[v, :n].tolist() == exp_action
         assert bkg[v, :n].int().tolist() == exp_bkg
         assert action[v, n:].eq(N).all() and not bkg[v, n:].any()

@@ -24,7 +24,13 @@ from ..nn import (
     valid_mask_or_none,
     zero_loss,
 )
-from ._fsptal_functional import class_runs, extension_positions, mine_point_labels, outer_ranges
+from ._fsptal_functional import (
+    class_runs,
+    extension_positions,
+    lacp_seeds,
+    mine_point_labels,
+    outer_ranges,
+)
 
 #: kernel size of the first (temporal) convolution, as in LACP
 CONV_KERNEL_SIZE = 3
@@ -209,7 +215,8 @@ class FSPTALLoss(nn.Module):
     """``λ1 L_vid + λ2 L_point + λ3 L_score + λ4 L_fs`` (Eq. 15).
 
     Pseudo labels are mined on the fly from the detached scores of the batch
-    (:func:`mine_point_labels`) whenever ``label_mining`` is on; otherwise the action and
+    (:func:`mine_point_labels`) whenever ``label_mining`` is on; otherwise by LACP's
+    rule (:func:`lacp_seeds`) when ``fallback_mining='lacp'``, or the action and
     background points are the (extended) clicks alone. Every argument is the
     :class:`FSPTAL` parameter of the same name.
     """
@@ -218,8 +225,8 @@ class FSPTALLoss(nn.Module):
                   "loss_score", "loss_separation")
 
     def __init__(self, *, topk_ratio, lambda_video, lambda_point, lambda_score,
-                 lambda_separation, label_mining, background_threshold, action_threshold,
-                 contrast_outer_ratio, similarity_same, similarity_diff,
+                 lambda_separation, label_mining, fallback_mining, background_threshold,
+                 action_threshold, contrast_outer_ratio, similarity_same, similarity_diff,
                  foreground_confidence, video_loss_reduction):
         super().__init__()
         self.topk_ratio = topk_ratio
@@ -228,6 +235,7 @@ class FSPTALLoss(nn.Module):
         self.lambda_score = lambda_score
         self.lambda_separation = lambda_separation
         self.label_mining = label_mining
+        self.fallback_mining = fallback_mining
         self.background_threshold = background_threshold
         self.action_threshold = action_threshold
         self.contrast_outer_ratio = contrast_outer_ratio
@@ -246,6 +254,9 @@ class FSPTALLoss(nn.Module):
                 background_threshold=self.background_threshold,
                 action_threshold=self.action_threshold, mask=mask,
             )
+        elif self.fallback_mining == "lacp":
+            action, background = lacp_seeds(scores[..., -1].detach(), points,
+                                            n_classes=n_classes, mask=mask)
         else:
             is_action = (points >= 0) & (points < n_classes)
             action = torch.where(is_action, points, torch.full_like(points, IGNORE_INDEX))
@@ -309,7 +320,15 @@ class FSPTAL(BaseLocalizer):
         τ2, sampling weight of the snippet before and after each run of clicks.
     label_mining : bool, default=True
         Module B: mine pseudo action and background points from each batch's detached
-        scores. ``False`` trains on the clicks alone.
+        scores (Alg. 2). ``False`` falls back to `fallback_mining`.
+    fallback_mining : {'lacp', None}, default='lacp'
+        What mines when ``label_mining=False``. ``'lacp'``: the parent's rule that
+        module B replaces (LACP's ``select_seed``: background seeds at ``b_t >= 0.95``,
+        pseudo action points at ``b_t <= 0.1`` beside each click;
+        :func:`~sktal.localizers._fsptal_functional.lacp_seeds`), so that switching B
+        off removes FS-PTAL's change, not LACP's mining. ``None``: the clicks alone,
+        i.e. no background point at all (sktal's earlier reading; the paper does not
+        say which its "w/o B" row used).
     background_threshold : float, default=0.85
         γ_bkg: background score above which a snippet is a pseudo background point.
     action_threshold : float, default=0.25
@@ -419,6 +438,7 @@ class FSPTAL(BaseLocalizer):
         "point_weight": dict(kind=numbers.Real, low=0, include_low=False),
         "neighbour_weight": dict(kind=numbers.Real, low=0, include_low=False),
         "label_mining": dict(kind=(bool, np.bool_)),
+        "fallback_mining": dict(options=("lacp", None)),
         "background_threshold": dict(kind=numbers.Real, low=0, high=1),
         "action_threshold": dict(kind=numbers.Real, low=0, high=1),
         "contrast_outer_ratio": dict(kind=numbers.Real, low=0),
@@ -437,7 +457,8 @@ class FSPTAL(BaseLocalizer):
     }
 
     def __init__(self, *, label_extension=True, point_weight=2.5, neighbour_weight=1.67,
-                 label_mining=True, background_threshold=0.85, action_threshold=0.25,
+                 label_mining=True, fallback_mining="lacp", background_threshold=0.85,
+                 action_threshold=0.25,
                  contrast_outer_ratio=0.25, feature_separation=True, embedding_size=32,
                  embedding_hidden_size=512, similarity_same=0.9, similarity_diff=0.1,
                  lambda_video=1.0, lambda_point=1.0, lambda_score=1.0,
@@ -454,6 +475,7 @@ class FSPTAL(BaseLocalizer):
         self.point_weight = point_weight
         self.neighbour_weight = neighbour_weight
         self.label_mining = label_mining
+        self.fallback_mining = fallback_mining
         self.background_threshold = background_threshold
         self.action_threshold = action_threshold
         self.contrast_outer_ratio = contrast_outer_ratio
@@ -519,7 +541,7 @@ class FSPTAL(BaseLocalizer):
     def _build_criterion(self, n_classes):
         return FSPTALLoss(**{k: getattr(self, k) for k in (
             "topk_ratio", "lambda_video", "lambda_point", "lambda_score",
-            "lambda_separation", "label_mining", "background_threshold",
+            "lambda_separation", "label_mining", "fallback_mining", "background_threshold",
             "action_threshold", "contrast_outer_ratio", "similarity_same",
             "similarity_diff", "foreground_confidence", "video_loss_reduction",
         )})

@@ -238,3 +238,97 @@ def outer_ranges(start, end, previous_end, next_start, *, contrast_outer_ratio):
     left = torch.floor(start - contrast_outer_ratio * size).long()
     right = torch.floor(end + contrast_outer_ratio * size).long()
     return torch.maximum(left, previous_end + 1), torch.minimum(right, next_start - 1)
+
+
+#: LACP's seed thresholds (``utils.select_seed`` of the official code): background
+#: seeds where ``b_t >= 0.95``, pseudo action points where ``b_t <= 0.1``
+LACP_BACKGROUND_THRESHOLD = 0.95
+LACP_ACTION_THRESHOLD = 0.1
+
+
+def lacp_seeds(background, point_labels, *, n_classes, mask):
+    """LACP's background seeds and pseudo action points (its ``select_seed``).
+
+    The rule that FS-PTAL's mining (:func:`mine_point_labels`) replaces. Per video, the
+    action points split the timeline into gaps:
+
+    * **edge gaps** (before the first / after the last action point): the snippets with
+      ``b_t >= 0.95`` are seeds and everything from the video edge to the innermost
+      seed is background; without a seed, everything from the edge to the gap's
+      highest ``b_t`` (first maximum) is;
+    * **gaps between two action points**: with at least two seeds, everything from the
+      first to the last is background; with fewer, the seed (if any) and the gap's
+      highest ``b_t`` are;
+    * **pseudo action points**: from each action point outwards into its gaps,
+      consecutive snippets with ``b_t <= 0.1`` that are not background take its class,
+      up to the first snippet that breaks the run.
+
+    A video without action points gets neither. Background clicks (label
+    ``n_classes``; LACP has none) are background points too and stop the growth. Vectorised over the batch: gaps are
+    numbered by a cumulative sum of the action points, as in :func:`mine_point_labels`.
+
+    Parameters
+    ----------
+    background : torch.Tensor of shape (B, T)
+        Background scores ``b_t``.
+    point_labels : torch.Tensor of shape (B, T), long
+        Class index at action points, ``n_classes`` at background clicks, anything
+        else (e.g. ``-100``) elsewhere.
+    n_classes : int
+    mask : torch.Tensor of shape (B, T), bool, or None
+        ``True`` on valid (not padded) snippets.
+
+    Returns
+    -------
+    action : torch.Tensor of shape (B, T), long
+        Class index at original and pseudo action points, ``-100`` elsewhere.
+    background : torch.Tensor of shape (B, T), bool
+    """
+    n_videos, length = background.shape
+    device = background.device
+    valid = torch.ones_like(background, dtype=torch.bool) if mask is None else mask.bool()
+    pos = torch.arange(length, device=device).expand(n_videos, length)
+    is_action = (point_labels >= 0) & (point_labels < n_classes) & valid
+    free = valid & ~is_action
+    gap = torch.cumsum(is_action.long(), dim=1)
+    n_points = gap[:, -1:]
+    keys = gap + torch.arange(n_videos, device=device).unsqueeze(1) * (length + 1)
+    n_keys = n_videos * (length + 1)
+    fkeys = keys[free]
+
+    def reduce(values, how, fill):
+        return _segment_reduce(values[free], fkeys, n_keys, how, fill)[keys]
+
+    seeds = free & (background >= LACP_BACKGROUND_THRESHOLD)
+    n_seeds = reduce(seeds.long(), "sum", 0)
+    first_seed = reduce(torch.where(seeds, pos, length), "amin", length)
+    last_seed = reduce(torch.where(seeds, pos, -1), "amax", -1)
+    best = reduce(background, "amax", float("-inf"))
+    first_best = reduce(torch.where(free & (background == best), pos, length), "amin",
+                        length)
+    left_edge = (gap == 0) & (n_points > 0)
+    right_edge = (gap == n_points) & (n_points > 0)
+    middle = (gap > 0) & (gap < n_points)
+    is_background = free & (
+        (left_edge & (pos <= torch.where(n_seeds > 0, last_seed, first_best)))
+        | (right_edge & (pos >= torch.where(n_seeds > 0, first_seed, first_best)))
+        | (middle & torch.where(n_seeds >= 2, (pos >= first_seed) & (pos <= last_seed),
+                                seeds | (pos == first_best)))
+        | (point_labels == n_classes)
+    )
+    # pseudo action points: unbroken runs of b <= 0.1 (not background) beside a point
+    blocked = (free & ~((background <= LACP_ACTION_THRESHOLD) & ~is_background)).long()
+    broken = torch.cumsum(blocked, dim=1)  # at an action point: the count before it
+    left = torch.cummax(torch.where(is_action, pos, -1), dim=1).values
+    right = torch.where(is_action, pos, length).flip(1).cummin(dim=1).values.flip(1)
+    at_left = broken.gather(1, left.clamp(min=0))
+    at_right = broken.gather(1, right.clamp(max=length - 1))
+    take_left = free & (left >= 0) & (broken == at_left)
+    take_right = free & (right < length) & (broken - blocked == at_right)
+    left_class = point_labels.gather(1, left.clamp(min=0))
+    right_class = point_labels.gather(1, right.clamp(max=length - 1))
+    action = torch.full_like(point_labels, IGNORE_INDEX)
+    action = torch.where(take_left, left_class, action)
+    action = torch.where(take_right, right_class, action)
+    action = torch.where(is_action, point_labels, action)
+    return action, is_background & ~is_action
