@@ -10,7 +10,9 @@ from sktal.localizers._fsptal_functional import (
     extension_positions,
     lacp_seeds,
     mine_point_labels,
+    optimal_sequence,
     outer_ranges,
+    sequence_constraints,
 )
 
 N = IGNORE_INDEX
@@ -363,3 +365,83 @@ def test_outer_ranges_stop_at_neighbouring_segments():
     left, right = outer_ranges(start, end, torch.tensor([-1, -1]), torch.tensor([40, 40]),
                                contrast_outer_ratio=0.0)
     assert left.tolist() == [4, 2] and right.tolist() == [19, 9]
+
+
+# ------------------------------------------------------- LACP's optimal sequence
+def _oic(row, s, e, delta=0.25):
+    size = e - s + 1
+    lo, hi = max(0, int(np.floor(s - delta * size))), min(len(row) - 1,
+                                                          int(np.floor(e + delta * size)))
+    outer = list(range(lo, s)) + list(range(e + 1, hi + 1))
+    return np.mean(row[s:e + 1]) - (np.mean(row[outer]) if outer else 0.0)
+
+
+def _brute_force_sequence(scores, labels, low, high):
+    """Every choice of segment ends; the best mean contrast and its labelling."""
+    import itertools
+    length, n = len(scores), len(labels)
+    choices = [range(high[k], low[k + 1]) for k in range(n - 1)]
+    best, best_labels = -np.inf, None
+    for cut in itertools.product(*choices):
+        ends = list(cut) + [length - 1]
+        total, start, out = 0.0, 0, np.zeros(length, dtype=np.int8)
+        for k, end in enumerate(ends):
+            row = scores if labels[k] == 1 else 1 - scores
+            total += _oic(row, start, end)
+            out[start:end + 1] = labels[k]
+            start = end + 1
+        if total / n > best + 1e-12:
+            best, best_labels = total / n, out
+    return best, best_labels
+
+
+def test_sequence_constraints_hand_example():
+    #        0  1  2  3  4  5  6  7  8  9
+    act = [0, 0, 1, 1, 0, 0, 0, 1, 0, 0]
+    bkg = [1, 0, 0, 0, 0, 1, 1, 0, 0, 1]
+    labels, low, high = sequence_constraints(np.array(act, bool), np.array(bkg, bool))
+    assert labels.tolist() == [0, 1, 0, 1, 0]
+    assert low.tolist() == [0, 2, 5, 7, 9] and high.tolist() == [0, 3, 6, 7, 9]
+    # no background seed before / after: the action segments reach the edges; two
+    # action runs with no background seed between them are one segment
+    labels, low, high = sequence_constraints(np.array([0, 1, 0, 1, 0], bool),
+                                             np.zeros(5, bool))
+    assert labels.tolist() == [1] and low.tolist() == [0] and high.tolist() == [4]
+
+
+def test_optimal_sequence_hand_example():
+    scores = np.array([0.1, 0.2, 0.9, 0.8, 0.7, 0.1, 0.0, 0.1])
+    act = np.zeros(8, bool)
+    act[3] = True
+    bkg = np.zeros(8, bool)
+    bkg[[0, 7]] = True
+    labels, score = optimal_sequence(scores, act, bkg, outer_ratio=0.25)
+    # action [2, 4]: .8 minus its outer range [floor(2 - .75), 1] = [1] on the left
+    # (floor(4 + .75) = 4: none on the right) -> .8 - .2; background [0, 1] on 1 - q:
+    # .85, no outer (floor(.5) = 0); [5, 7]: mean(.9, 1, .9) minus 1 - q[4] = .3
+    assert labels.tolist() == [0, 0, 1, 1, 1, 0, 0, 0]
+    expected = ((0.8 - 0.2) + 0.85 + (np.mean([0.9, 1.0, 0.9]) - 0.3)) / 3
+    assert score == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_optimal_sequence_matches_a_brute_force_search(seed):
+    rng = np.random.default_rng(seed)
+    length = int(rng.integers(4, 13))
+    scores = rng.random(length)
+    kind = rng.choice(3, size=length, p=[0.6, 0.2, 0.2])  # free / action / background
+    if not (kind == 1).any():
+        kind[rng.integers(length)] = 1
+    act, bkg = kind == 1, kind == 2
+    labels, score = optimal_sequence(scores, act, bkg, outer_ratio=0.25)
+    seg, low, high = sequence_constraints(act, bkg)
+    best, best_labels = _brute_force_sequence(scores, seg, low, high)
+    assert score == pytest.approx(best)
+    assert labels.tolist() == best_labels.tolist()
+    assert labels[act].all() and not labels[bkg & ~act].any()  # seeds respected
+
+
+def test_optimal_sequence_without_action_seeds_is_all_background():
+    labels, score = optimal_sequence(np.ones(5), np.zeros(5, bool), np.ones(5, bool),
+                                     outer_ratio=0.25)
+    assert labels.tolist() == [0] * 5 and score == 0.0

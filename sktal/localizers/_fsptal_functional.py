@@ -332,3 +332,129 @@ def lacp_seeds(background, point_labels, *, n_classes, mask):
     action = torch.where(take_right, right_class, action)
     action = torch.where(is_action, point_labels, action)
     return action, is_background & ~is_action
+
+
+def _runs(flags):
+    """``(start, end)`` (inclusive) of the runs of True in a 1-d bool array."""
+    edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+
+
+def _oic_table(prefix, starts, ends, length, outer_ratio):
+    """OIC of ``[s, e]`` for every ``s`` in ``starts`` (rows) and ``e`` in ``ends``.
+
+    ``mean(inside) - mean(outer)``, the outer range ``floor(δ·l)`` snippets each side
+    clipped to the video (empty: 0); ``prefix``: cumulative sum with a leading 0.
+    """
+    s, e = starts[:, None], ends[None, :]
+    size = e - s + 1
+    inner = (prefix[np.maximum(e + 1, s)] - prefix[s]) / np.maximum(size, 1)
+    lo = np.clip(np.floor(s - outer_ratio * size).astype(np.int64), 0, s)
+    hi = np.clip(np.floor(e + outer_ratio * size).astype(np.int64), e, length - 1)
+    n_outer = (s - lo) + (hi - e)
+    outer = (prefix[s] - prefix[lo] + prefix[hi + 1] - prefix[e + 1]) / np.maximum(n_outer, 1)
+    return np.where(size > 0, inner - np.where(n_outer > 0, outer, 0.0), -np.inf)
+
+
+def sequence_constraints(action_seeds, background_seeds):
+    """The alternating segments an optimal sequence must consist of (LACP).
+
+    Runs of action seeds are action segments; between two of them, the background
+    seeds (first to last) form a background segment; before the first (after the
+    last) run, the background seeds and everything up to the video edge do, and
+    without any background seed there the action segment reaches the edge. Two
+    action runs with no background seed between them are one segment.
+
+    Returns
+    -------
+    labels : ndarray of shape (K,), int
+        1 (action) or 0 (background), alternating.
+    low, high : ndarray of shape (K,), int
+        Each segment must cover ``[low, high]``; ``low[0] = 0``, ``high[-1] = T - 1``.
+        Empty (K = 0) without action seeds.
+    """
+    action_seeds = np.asarray(action_seeds, dtype=bool)
+    background = np.asarray(background_seeds, dtype=bool) & ~action_seeds
+    length = len(action_seeds)
+    starts, ends = _runs(action_seeds)
+    if not len(starts):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    bkg = np.flatnonzero(background)
+    segments = []  # [label, low, high]
+    before = bkg[bkg < starts[0]]
+    if len(before):
+        segments.append([0, 0, int(before[-1])])
+    for i, (s, e) in enumerate(zip(starts, ends)):
+        if segments and segments[-1][0] == 1:  # no background seed since: merge
+            segments[-1][2] = int(e)
+        else:
+            segments.append([1, int(s), int(e)])
+        nxt = starts[i + 1] if i + 1 < len(starts) else length
+        gap = bkg[(bkg > e) & (bkg < nxt)]
+        if len(gap):
+            segments.append([0, int(gap[0]), int(gap[-1])])
+    segments[0][1], segments[-1][2] = 0, length - 1
+    labels, low, high = (np.asarray(col, dtype=np.int64) for col in zip(*segments))
+    return labels, low, high
+
+
+def optimal_sequence(scores, action_seeds, background_seeds, *, outer_ratio):
+    """LACP's optimal sequence for one class: the best alternating labelling.
+
+    Among all labellings of the video into alternating action / background segments
+    that respect :func:`sequence_constraints` (every segment covers its seeds), the
+    one with the highest mean completeness: each action segment scores its
+    outer-inner contrast on ``scores``, each background segment on ``1 - scores``
+    (outer range δ = ``outer_ratio`` of its length, clipped to the video, empty: 0).
+    The number of segments is fixed by the seeds, so the best mean is the best sum,
+    found exactly by dynamic programming over the segment ends, each step one
+    vectorised (starts × ends) table of contrasts from cumulative sums. (LACP's code
+    runs a beam search over the same objective, 25 hypotheses, which may miss it.)
+
+    Parameters
+    ----------
+    scores : ndarray of shape (T,)
+        Class scores of one class (LACP: the fused ``q̂``).
+    action_seeds, background_seeds : ndarray of shape (T,), bool
+        Action points of the class (original and pseudo); background seeds (LACP adds
+        the action points of the other classes).
+    outer_ratio : float
+        δ.
+
+    Returns
+    -------
+    labels : ndarray of shape (T,), int8
+        1 on action segments, 0 elsewhere; all 0 without action seeds.
+    score : float
+        The mean contrast of the sequence (0 without action seeds).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    length = len(scores)
+    seg_labels, low, high = sequence_constraints(action_seeds, background_seeds)
+    labels = np.zeros(length, dtype=np.int8)
+    if not len(seg_labels):
+        return labels, 0.0
+    prefix = {1: np.r_[0.0, np.cumsum(scores)], 0: np.r_[0.0, np.cumsum(1 - scores)]}
+    n = len(seg_labels)
+    ends = [np.arange(high[k], low[k + 1]) if k + 1 < n else np.array([length - 1])
+            for k in range(n)]
+    value = _oic_table(prefix[seg_labels[0]], np.array([0]), ends[0], length,
+                       outer_ratio)[0]
+    back = []
+    for k in range(1, n):
+        table = value[:, None] + _oic_table(prefix[seg_labels[k]], ends[k - 1] + 1,
+                                            ends[k], length, outer_ratio)
+        back.append(table.argmax(0))
+        value = table.max(0)
+    cut = [length - 1]
+    j = 0
+    for k in range(n - 1, 0, -1):
+        j = back[k - 1][j]
+        cut.append(int(ends[k - 1][j]))
+    cut = cut[::-1]
+    start = 0
+    for k, end in enumerate(cut):
+        labels[start:end + 1] = seg_labels[k]
+        start = end + 1
+    return labels, float(value[0] / n)
