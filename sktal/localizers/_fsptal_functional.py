@@ -458,3 +458,52 @@ def optimal_sequence(scores, action_seeds, background_seeds, *, outer_ratio):
         labels[start:end + 1] = seg_labels[k]
         start = end + 1
     return labels, float(value[0] / n)
+
+
+def search_pseudo_labels(fused, action, background, labels, mask, *, outer_ratio):
+    """LACP's dense pseudo labels: :func:`optimal_sequence` per video and class.
+
+    For every class of a video that has action points, the action seeds are its
+    (original and pseudo) action points, the background seeds the background points
+    plus the action points of the other classes (as in LACP's search).
+
+    Parameters
+    ----------
+    fused : torch.Tensor of shape (B, T, C)
+        Class scores (detached).
+    action : torch.Tensor of shape (B, T), long
+        Class index at action points, negative elsewhere.
+    background : torch.Tensor of shape (B, T), bool
+    labels : torch.Tensor of shape (B, C)
+        Video labels; only classes of the video are searched.
+    mask : torch.Tensor of shape (B, T), bool, or None
+    outer_ratio : float
+        δ.
+
+    Returns
+    -------
+    dense : torch.Tensor of shape (B, T, C), bool
+        Action segments of each searched class (False elsewhere and on padding).
+    searched : torch.Tensor of shape (B, C), bool
+        The (video, class) pairs that were searched.
+    """
+    n_videos, length, n_classes = fused.shape
+    lengths = ([length] * n_videos if mask is None else mask.sum(1).tolist())
+    scores = fused.detach().double().cpu().numpy()
+    act = action.cpu().numpy()
+    bkg = background.cpu().numpy()
+    present = (labels > 0).cpu().numpy()
+    dense = np.zeros((n_videos, length, n_classes), dtype=bool)
+    searched = np.zeros((n_videos, n_classes), dtype=bool)
+    for b in range(n_videos):
+        n = int(lengths[b])
+        for c in np.flatnonzero(present[b]):
+            seeds = act[b, :n] == c
+            if not seeds.any():
+                continue
+            others = bkg[b, :n] | ((act[b, :n] >= 0) & ~seeds)
+            dense[b, :n, c] = optimal_sequence(scores[b, :n, c], seeds, others,
+                                               outer_ratio=outer_ratio)[0] > 0
+            searched[b, c] = True
+    return (torch.from_numpy(dense).to(fused.device),
+            torch.from_numpy(searched).to(fused.device))
