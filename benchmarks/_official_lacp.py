@@ -1,10 +1,12 @@
 """compare_official adapter: the official LACP code (Lee & Byun) against ``sktal.FSPTAL``.
 
-LACP is the method FS-PTAL builds on, so sktal's side is FS-PTAL twice: whole, and
-with its four additions switched off (``label_extension=False, label_mining=False,
-lambda_score=0, feature_separation=False``), both at each video's native length
-(``n_segments=None``) as LACP trains and tests; FS-PTAL whole at the budget's
-``n_segments`` is a cross row.
+LACP is the method FS-PTAL builds on, so sktal's side is FS-PTAL: whole (the
+``sktal`` column), with its four additions switched off (``label_extension=False,
+label_mining=False, lambda_score=0, feature_separation=False``; module B off falls
+back to LACP's seed mining), that plus LACP's completeness loss on its
+optimal-sequence pseudo labels (``lambda_completeness=1``: sktal's LACP), and whole
+plus that loss, all at each video's native length (``n_segments=None``) as LACP
+trains and tests; FS-PTAL whole at the budget's ``n_segments`` is a cross row.
 
 ``load`` imports ``model.py``, ``train.py``, ``search.py`` (with ``decode.py`` and
 ``grammar.py``) and ``utils.py`` from the checkout; nothing is copied. The official
@@ -44,6 +46,9 @@ ACT_THRESH_AGNOSTIC = np.arange(0.5, 0.725, 0.025)
 #: FS-PTAL with its four additions (modules A-D) switched off
 ADDITIONS_OFF = dict(label_extension=False, label_mining=False, lambda_score=0.0,
                      feature_separation=False)
+#: LACP's pieces that FS-PTAL's Eq. 15 does not have (on top of its mining, which
+#: ``fallback_mining='lacp'`` restores when module B is off)
+LACP_PIECES = dict(lambda_completeness=1.0)
 _MODULES = ("model", "train", "search", "decode", "grammar", "utils", "config")
 
 
@@ -238,6 +243,8 @@ def run(official, suite, seed, budget):
     whole = fit_sktal(suite, seed, budget)
     sktal_s = float(np.mean(whole.history_[:, "dur"]))
     core = fit_sktal(suite, seed, budget, **ADDITIONS_OFF)
+    lacp = fit_sktal(suite, seed, budget, **ADDITIONS_OFF, **LACP_PIECES)
+    whole_plus = fit_sktal(suite, seed, budget, **LACP_PIECES)
     fixed = fit_sktal(suite, seed, budget, n_segments=budget["n_segments"])
     skt = sktal_outputs(whole, suite.X_test)
     n = budget["n_segments"]
@@ -248,7 +255,11 @@ def run(official, suite, seed, budget):
         official_s_per_epoch=official_s,
         sktal_s_per_epoch=sktal_s,
         cross={
-            "sktal FSPTAL additions off (LACP core)": _map(suite, core.predict(suite.X_test)),
+            "sktal FSPTAL additions off": _map(suite, core.predict(suite.X_test)),
+            "sktal FSPTAL additions off + LACP completeness (LACP)": _map(
+                suite, lacp.predict(suite.X_test)),
+            "sktal FSPTAL whole + LACP completeness": _map(
+                suite, whole_plus.predict(suite.X_test)),
             f"sktal FSPTAL whole, n_segments={n}": _map(suite, fixed.predict(suite.X_test)),
             "official post-processing, sktal CAS": _map(suite, [
                 official_postprocess(utils, f, s, L) for (f, s), L in zip(skt, lengths)]),

@@ -259,7 +259,8 @@ def test_quick_lacp_run_against_a_fake_checkout(fake_lacp, compare, capsys):
     assert "[skip] BaS-Net: no --basnet PATH given" in out
     line = next(ln for ln in out.splitlines() if ln.startswith("LACP     synthetic"))
     assert "official" in line and "sktal" in line and "ratio" in line
-    for label in ("sktal FSPTAL additions off (LACP core)",
+    for label in ("sktal FSPTAL additions off",
+                  "sktal FSPTAL additions off + LACP completeness (LACP)",
                   "official post-processing, sktal CAS",
                   "sktal post-processing, official CAS"):
         assert f"cross: {label}" in out
