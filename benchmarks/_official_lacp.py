@@ -246,6 +246,7 @@ def run(official, suite, seed, budget):
     lacp = fit_sktal(suite, seed, budget, **ADDITIONS_OFF, **LACP_PIECES)
     whole_plus = fit_sktal(suite, seed, budget, **LACP_PIECES)
     fixed = fit_sktal(suite, seed, budget, n_segments=budget["n_segments"])
+    summed = fit_sktal(suite, seed, budget, video_loss_reduction="sum")
     skt = sktal_outputs(whole, suite.X_test)
     n = budget["n_segments"]
     return dict(
@@ -261,6 +262,8 @@ def run(official, suite, seed, budget):
             "sktal FSPTAL whole + LACP completeness": _map(
                 suite, whole_plus.predict(suite.X_test)),
             f"sktal FSPTAL whole, n_segments={n}": _map(suite, fixed.predict(suite.X_test)),
+            "sktal FSPTAL whole, video_loss_reduction='sum'": _map(
+                suite, summed.predict(suite.X_test)),
             "official post-processing, sktal CAS": _map(suite, [
                 official_postprocess(utils, f, s, L) for (f, s), L in zip(skt, lengths)]),
             "sktal post-processing, official CAS": _map(suite, [
