@@ -444,7 +444,11 @@ class FSPTAL(BaseLocalizer):
         20 classes the summed loss swamps the point losses and training collapses
         (``benchmarks/run_methods.py``'s reduced THUMOS14-timeline suite: 0.6 ± 0.5
         avg mAP 0.1:0.7 with ``'sum'``), while with 5 classes ``'sum'`` is the
-        better one (``benchmarks/bench_fsptal.py --fidelity``).
+        better one (``benchmarks/bench_fsptal.py --fidelity``). The mean is also the
+        scale of the only public code of this line, LACP's (``nn.BCELoss`` averaged
+        over the classes, next to point losses summed over the C + 1 channels, as
+        here); FS-PTAL's code is not public, so which scale its numbers came from
+        is unknown.
 %(common_parameters)s
     Attributes
     ----------
