@@ -12,6 +12,7 @@ from sktal.datasets import make_temporal_actions, simulate_clicks
 from sktal.utils import estimator_checks as ec
 
 RULES = dict(keep_video_classes=True, score_ratio=0.5, click_window=4.0,
+             centre_on_click=False, background_rule="drop", cas_threshold=0.3,
              nms_threshold=0.5, weighted=False)
 
 
