@@ -37,25 +37,85 @@ def _load_run_methods():
 def test_run_methods_quick_prints_both_protocols_and_ablations(tmp_path):
     stdout, results = _run("run_methods.py", "--suite", "synthetic", tmp_path=tmp_path)
     assert "protocol clean" in stdout and "protocol paper" in stdout
-    for title in ("BackTAL Table 7", "BackTAL Table 6", "TEN Table 3", "TEN Table 4",
-                  "FS-PTAL Table 2"):
-        assert title in stdout
-    for name in LOCALIZERS:   # the weak localizers; the ceiling is bench_refinement's
-        if get_localizer(name).supervision != "segments":
-            assert f"{name} (" in stdout
+    # every table of every weak localizer's _paper_tables runs, with its rows
+    for name in LOCALIZERS:   # the weak localizers; the ceiling is --refinement's
+        cls = get_localizer(name)
+        if cls.supervision == "segments":
+            continue
+        assert f"{name} (" in stdout
+        for table, spec in (getattr(cls, "_paper_tables", None) or {}).items():
+            assert f"{name} {table} ({spec['caption']})" in stdout
+            for label, _, _ in spec["rows"]:
+                assert f"\n{label} " in stdout, (name, table, label)
+    assert "BackTAL Table 6" in stdout
+    assert "after each evaluated epoch" in stdout and "ep 1" in stdout
+    assert "attention inside/outside" in stdout and "TEN (defaults)" in stdout
     runs = [r for r in results["runs"] if "error" not in r]
     assert runs and all(len(r["clean"]) == 7 and len(r["paper"]) == 7 for r in runs)
     # the paper protocol keeps the best evaluation, so it is never below the clean one
     assert all(np.mean(r["paper"]) >= np.mean(r["clean"]) - 1e-12 for r in runs)
+    for r in runs:  # the curve ends with the clean result; only TEN has an attention
+        assert r["curve"][-1] == r["clean"] and len(r["curve"]) == len(r["evaluated_epochs"])
+        assert bool(r["attention"]) == (r["method"] == "TEN"), r["row"]
+        assert all(0.0 <= a <= 1.0 for _, *att in r["attention"] for a in att)
 
 
-def test_run_methods_quick_thumos_timelines(tmp_path, shared_data):
+def test_run_methods_quick_thumos_timelines_with_refinement(tmp_path, shared_data):
     stdout, results = _run("run_methods.py", "--suite", "thumos", "--ablations", "none",
+                           "--refinement",
                            "--data-dir", os.path.join(shared_data, "thumos14"),
                            tmp_path=tmp_path)
     assert "[thumos]" in stdout and "annotator A1" in stdout
     assert {r["supervision"] for r in results["runs"]} == {
         "video", "background", "action", "both"}
+    assert "SegmentDetector (full supervision)" in stdout and "pseudo P / R" in stdout
+    two_stage = results["refinement"]
+    assert [r["supervision"] for r in two_stage] == [
+        "segments", "video", "video", "background", "action", "both"]
+    main = {(r["method"], r["supervision"]): r for r in results["runs"]}
+    for r in two_stage[1:]:
+        assert f"{r['row']} + refinement (" in stdout
+        assert 0.0 <= r["precision"] <= 1.0 and 0.0 <= r["recall"] <= 1.0
+        # the refiner's first stage is the main row's estimator: same budget, same seed
+        assert r["first_stage"] == main[(r["row"], r["supervision"])]["clean"], r["row"]
+
+
+def test_ablation_rows_are_read_from_the_paper_tables():
+    rm = _load_run_methods()
+    from sktal._docs import paper_table_rows
+
+    for name in ("BaSNet", "TEN", "BackTAL", "FSPTAL"):
+        cls = get_localizer(name)
+        for table in cls._paper_tables:
+            rows = rm.ABLATIONS[name.lower() + table.split()[-1]].rows
+            for label, params, published in paper_table_rows(cls, table):
+                row = next(r for r in rows if r.label == label)
+                est = cls(**dict(row.params))  # the row's estimator is the table's
+                assert {k: est.get_params()[k] for k in params} == params
+                if np.ndim(published) == 0:
+                    assert row.paper == published
+    # a setting spelled with defaults is the main row's configuration (trained once)
+    ten3 = {r.label: r for r in rm.ABLATIONS["ten3"].rows}
+    assert ten3["TEN+BGES"].key() == rm.Row("TEN", "TEN", "video").key()
+    bt7 = {r.label: r for r in rm.ABLATIONS["backtal7"].rows}
+    assert bt7["baseline (BaS-Net, interpolation)"].supervision == "video"
+    assert bt7["full BackTAL"].key() == rm.Row("BackTAL", "BackTAL", "background").key()
+    # BaS-Net's Table 2 gives a value per threshold: the paper column is their average
+    basnet = {r.label: r for r in rm.ABLATIONS["basnet2"].rows}
+    assert basnet["BaS-Net"].paper == pytest.approx(np.mean(
+        [58.2, 52.3, 44.6, 36.0, 27.0, 18.6, 10.4]))
+    assert not rm.ABLATIONS["ten-variants"].in_all
+
+
+def test_pseudo_precision_recall_matches_a_hand_count():
+    rm = _load_run_methods()
+    truth = [np.array([[0.0, 10.0, 0], [20.0, 30.0, 1]]), np.array([[5.0, 9.0, 0]])]
+    pseudo = [np.array([[0.0, 9.0, 0, 1.0],     # tIoU 0.9 with the first: a hit
+                        [1.0, 9.5, 0, 0.5],     # the same instance again: a miss
+                        [20.0, 30.0, 0, 1.0]]),  # wrong class: a miss
+              np.array([[0.0, 20.0, 0, 1.0]])]  # tIoU 0.2: a miss
+    assert rm.pseudo_precision_recall(pseudo, truth) == (0.25, 1 / 3)
+    assert rm.pseudo_precision_recall([np.zeros((0, 4))] * 2, truth) == (0.0, 0.0)
 
 
 def test_paper_protocol_evaluations_do_not_change_the_clean_result():
@@ -64,12 +124,14 @@ def test_paper_protocol_evaluations_do_not_change_the_clean_result():
     args.max_epochs = 3
     split = rm.synthetic_split(args, 0)
     row = rm.Row("TEN", "TEN", "video")
-    args.eval_every = 0
+    args.eval_every = args.attention_every = 0
     without = rm.fit_row(row, args, split, 0)
-    args.eval_every = 1
+    args.eval_every = args.attention_every = 1
     with_evaluations = rm.fit_row(row, args, split, 0)
     assert with_evaluations["clean"] == without["clean"]
     assert with_evaluations["evaluated_epochs"] == [1, 2, 3]
+    assert [a[0] for a in with_evaluations["attention"]] == [1, 2, 3]
+    assert without["attention"] == []
 
 
 def test_bench_speed_quick_prints_training_prediction_and_postprocessing(tmp_path):
@@ -91,17 +153,23 @@ def test_bench_speed_quick_prints_training_prediction_and_postprocessing(tmp_pat
     assert results["matmul_flops_per_second"]["fp32"] > 0
 
 
+@pytest.mark.parametrize("script", ["bench_fsptal.py"])  # bench_refinement: test_refinement
+def test_folded_scripts_forward_to_run_methods(script):
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), "--help"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.startswith("usage: run_methods.py") and "--refinement" in proc.stdout
+
+
 @pytest.mark.parametrize(
     "script,expected",
     [
-        ("bench_backtal.py", ["BaSNet", "BackTAL", "avg 0.1:0.7"]),
-        ("bench_ten.py", ["BL+BGES", "TEN+BGES", "avg 0.1:0.7"]),
-        ("bench_fsptal.py", ["FSPTAL", "BackTAL", "avg(0.1:0.7)"]),
         ("bench_localization.py", ["speed-up"]),
         ("bench_metrics.py", ["speed-up", "agree"]),
     ],
 )
-def test_per_method_and_component_benchmarks_run_quick(script, expected):
+def test_component_benchmarks_run_quick(script, expected):
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1")
     proc = subprocess.run(
         [sys.executable, os.path.join(BENCHMARKS, script), "--quick"],
