@@ -204,9 +204,7 @@ class PseudoLabelRefiner(BaseEstimator):
         Move the detection chosen for an action click so that it is centred on the
         click, keeping its length. THUMOS14's action points (``action_points.csv``,
         LACP and FS-PTAL) mark the instance centre; with clicks drawn anywhere in
-        the instance (SF-Net's protocol) set it to ``False``. On the benchmark's
-        training videos it raises FS-PTAL's pseudo-instance precision at tIoU 0.5
-        from 0.56 to 0.63 (synthetic) and 0.53 to 0.63 (THUMOS14 timelines).
+        the instance (SF-Net's protocol) set it to ``False``.
     background_rule : {'interval', 'drop'}, default='interval'
         With background clicks and no action click. ``'interval'``: BackTAL's
         annotators click once in every background gap, so each stretch between two
@@ -215,10 +213,8 @@ class PseudoLabelRefiner(BaseEstimator):
         stays at or above ``cas_threshold`` times the peak, of the class with the
         highest mean CAS over it, weighted by that mean. ``'drop'``: drop the
         detections that contain a background click and keep the rest as without
-        clicks (NMS, ``score_ratio``). On the benchmark's training videos
-        ``'interval'`` raises BackTAL's pseudo-instance precision / recall at tIoU
-        0.5 from 0.34 / 0.42 to 0.51 / 0.52 (synthetic) and from 0.27 / 0.10 to
-        0.41 / 0.30 (THUMOS14 timelines).
+        clicks (NMS, ``score_ratio``). The "Two-stage training" page of the
+        documentation compares the rules' pseudo-label precision / recall.
     cas_threshold : float, default=0.3
         Fraction of a stretch's CAS peak that bounds its run (``'interval'`` rule).
     nms_threshold : float, default=0.5

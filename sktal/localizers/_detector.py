@@ -380,13 +380,10 @@ class SegmentDetector(BaseLocalizer):
     multiplies the classification and regression losses of the points assigned to
     that instance (pseudo-labels with their scores). Three-column rows have weight 1.
 
-    ``dropout`` defaults to 0: with full supervision on seed 0 of the benchmark's
-    suites (``benchmarks/run_methods.py --refinement``, 30 epochs, shared 2-core CPU)
-    dropout 0.1 gave 39.6 (synthetic) and 40.4 (THUMOS14 timelines) avg mAP 0.1:0.7,
-    dropout 0 gave 42.5 and 41.2 (synthetic seeds 1 and 2: 32.2 -> 32.7 and
-    32.7 -> 34.6). Three projection layers of kernel 5 without dropout gave
-    45.3 on the synthetic seed but 34.3 on the THUMOS14 timelines (19.9 with dropout
-    0.1), so the projection stays at two layers of kernel 3.
+    ``dropout`` defaults to 0: at the benchmark's budget (30 epochs) dropout 0.1 gave
+    lower full-supervision mAP on both suites of ``benchmarks/run_methods.py
+    --refinement``; deeper or wider projections were not better on both (the tuning
+    runs are listed in the "Two-stage training" page of the documentation).
 
     The defaults are small so that the detector trains on a CPU in seconds. A
     paper-size configuration for THUMOS14 I3D features (ActionFormer / TemporalMaxer):
