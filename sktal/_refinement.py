@@ -26,8 +26,47 @@ def _contains(detections, t):
     return (detections[:, 0] <= t) & (t < detections[:, 1])
 
 
+def _interval_instances(cas, classes, background, score_ratio, cas_threshold):
+    """One instance per stretch between background clicks, cut from the teacher's CAS.
+
+    ``background``: sorted snippet indices of the background clicks. Returns rows
+    ``[start, end, class, score]`` with the score the run's mean CAS.
+    """
+    length = len(cas)
+    if len(classes) == 0 or length == 0:
+        return np.zeros((0, 4))
+    values = cas[:, classes].max(axis=1)
+    cuts = np.concatenate([[-1], background, [length]]).astype(np.int64)
+    rows, peaks, edge = [], [], []
+    for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+        lo, hi = a + 1, b
+        if hi <= lo:
+            continue
+        part = values[lo:hi]
+        peak = float(part.max())
+        if peak <= 0:
+            continue
+        s = e = int(np.argmax(part))
+        while s > 0 and part[s - 1] >= cas_threshold * peak:
+            s -= 1
+        while e + 1 < len(part) and part[e + 1] >= cas_threshold * peak:
+            e += 1
+        c = classes[np.argmax(cas[lo + s:lo + e + 1][:, classes].mean(axis=0))]
+        rows.append([lo + s, lo + e + 1, c, float(part[s:e + 1].mean())])
+        peaks.append(peak)
+        edge.append(k == 0 or k == len(cuts) - 2)
+    if not rows:
+        return np.zeros((0, 4))
+    rows, peaks, edge = np.array(rows), np.array(peaks), np.array(edge)
+    # an inner stretch lies between two background gaps, so it holds an action; the
+    # stretches before the first and after the last click may be background only
+    reference = peaks[~edge].max() if (~edge).any() else peaks.max()
+    return rows[~edge | (peaks >= score_ratio * reference)]
+
+
 def pseudo_instances(detections, *, labels, clicks, keep_video_classes, score_ratio,
-                     click_window, nms_threshold, weighted):
+                     click_window, centre_on_click, background_rule, cas_threshold,
+                     nms_threshold, weighted, cas=None):
     """Pseudo-instances of one training video from a teacher's detections.
 
     Rules, in order:
@@ -36,10 +75,19 @@ def pseudo_instances(detections, *, labels, clicks, keep_video_classes, score_ra
     2. background clicks (label ``-1``): drop every detection that contains one;
     3. with action clicks: one instance per click ``(t, c)`` — the best-scoring
        detection of class ``c`` that contains ``t`` and contains no other click of
-       class ``c``; without one, a window of ``click_window`` timesteps centred on
-       the click (clipped at 0);
-    4. without action clicks: NMS at ``nms_threshold``, then the detections whose score
-       is at least ``score_ratio`` times the video's best.
+       class ``c``, moved to be centred on the click with its length kept when
+       ``centre_on_click``; without one, a window of ``click_window`` timesteps
+       centred on the click (clipped at 0);
+    4. with background clicks only and ``background_rule="interval"``: one instance
+       per stretch between consecutive background clicks, cut from the teacher's CAS
+       ``cas`` (the maximum over the kept classes): the run around the stretch's peak
+       where the CAS stays at or above ``cas_threshold`` times that peak, of the
+       class with the highest mean CAS over the run. The stretches before the first
+       and after the last click are kept only when their peak reaches
+       ``score_ratio`` times the best inner peak;
+    5. otherwise (no clicks, or ``background_rule="drop"``): NMS at
+       ``nms_threshold``, then the detections whose score is at least
+       ``score_ratio`` times the video's best.
 
     Parameters
     ----------
@@ -56,6 +104,11 @@ def pseudo_instances(detections, *, labels, clicks, keep_video_classes, score_ra
     weighted : bool
         Fourth column: the score divided by the video's best (click windows get the
         weight of the weakest kept instance, or 1), or 1 for every instance.
+    cas : ndarray of shape (T, n_classes) or None
+        The teacher's snippet scores; needed by rule 4.
+    background_rule : {'interval', 'drop'}
+    cas_threshold : float in [0, 1]
+    centre_on_click : bool
 
     Returns
     -------
@@ -66,11 +119,22 @@ def pseudo_instances(detections, *, labels, clicks, keep_video_classes, score_ra
     clicks = np.asarray(clicks, dtype=np.float64).reshape(-1, 2)
     if keep_video_classes and labels is not None:
         det = det[np.asarray(labels)[det[:, 2].astype(np.int64)] > 0]
-    for t in clicks[clicks[:, 1] == BACKGROUND, 0]:
-        det = det[~_contains(det, np.floor(t))]
+    background = np.sort(np.floor(clicks[clicks[:, 1] == BACKGROUND, 0]))
+    for t in background:
+        det = det[~_contains(det, t)]
+    action = clicks[clicks[:, 1] != BACKGROUND]
+    if not len(action) and len(background) and background_rule == "interval":
+        if cas is None:
+            raise ValueError("background_rule='interval' needs the teacher's CAS (cas=)")
+        cas = np.asarray(cas, dtype=np.float64)
+        if keep_video_classes and labels is not None:
+            classes = np.flatnonzero(np.asarray(labels) > 0)
+        else:
+            classes = np.arange(cas.shape[1])
+        det = _interval_instances(cas, classes, background.astype(np.int64),
+                                  score_ratio, cas_threshold)
     best = det[:, 3].max() if len(det) else 1.0
     best = best if best > 0 else 1.0
-    action = clicks[clicks[:, 1] != BACKGROUND]
     rows = []
     if len(action):
         fallback = []
@@ -84,12 +148,19 @@ def pseudo_instances(detections, *, labels, clicks, keep_video_classes, score_ra
                 cand = cand[~spans.any(axis=1)]
             if len(cand):
                 r = cand[np.argmax(cand[:, 3])]
-                rows.append([r[0], r[1], c, r[3] / best if weighted else 1.0])
+                start, end = r[0], r[1]
+                if centre_on_click:
+                    half = (end - start) / 2
+                    start, end = max(0.0, t + 0.5 - half), t + 0.5 + half
+                rows.append([start, end, c, r[3] / best if weighted else 1.0])
             else:
                 lo = max(0.0, t + 0.5 - click_window / 2)
                 fallback.append([lo, t + 0.5 + click_window / 2, c])
         floor_w = min((r[3] for r in rows), default=1.0)
         rows += [f + [floor_w] for f in fallback]
+    elif len(det) and len(background) and background_rule == "interval":
+        for r in det:
+            rows.append([r[0], r[1], r[2], r[3] / best if weighted else 1.0])
     elif len(det):
         det = non_maximum_suppression(det, nms_threshold)
         det = det[det[:, 3] >= score_ratio * best]
@@ -123,10 +194,29 @@ class PseudoLabelRefiner(BaseEstimator):
     keep_video_classes : bool, default=True
         Keep only detections of the video's labelled classes.
     score_ratio : float, default=0.5
-        Without action clicks, keep NMS'd detections scoring at least this fraction of
-        the video's best.
+        Without clicks, keep NMS'd detections scoring at least this fraction of the
+        video's best; with the ``'interval'`` background rule, keep the stretches
+        before the first and after the last background click only when their CAS
+        peak reaches this fraction of the best inner stretch's.
     click_window : float, default=4.0
         Length of the instance put around an action click no detection explains.
+    centre_on_click : bool, default=True
+        Move the detection chosen for an action click so that it is centred on the
+        click, keeping its length. THUMOS14's action points (``action_points.csv``,
+        LACP and FS-PTAL) mark the instance centre; with clicks drawn anywhere in
+        the instance (SF-Net's protocol) set it to ``False``.
+    background_rule : {'interval', 'drop'}, default='interval'
+        With background clicks and no action click. ``'interval'``: BackTAL's
+        annotators click once in every background gap, so each stretch between two
+        consecutive background clicks holds one action; per stretch, the run of the
+        teacher's CAS (the maximum over the video's classes) around its peak that
+        stays at or above ``cas_threshold`` times the peak, of the class with the
+        highest mean CAS over it, weighted by that mean. ``'drop'``: drop the
+        detections that contain a background click and keep the rest as without
+        clicks (NMS, ``score_ratio``). The "Two-stage training" page of the
+        documentation compares the rules' pseudo-label precision / recall.
+    cas_threshold : float, default=0.3
+        Fraction of a stretch's CAS peak that bounds its run (``'interval'`` rule).
     nms_threshold : float, default=0.5
         tIoU of the NMS applied to the teacher's detections before ``score_ratio``.
     weighted : bool, default=True
@@ -162,17 +252,24 @@ class PseudoLabelRefiner(BaseEstimator):
         "click_window": dict(kind=numbers.Real, low=0, include_low=False),
         "nms_threshold": dict(kind=numbers.Real, low=0, high=1),
         "weighted": dict(kind=(bool, np.bool_)),
+        "centre_on_click": dict(kind=(bool, np.bool_)),
+        "background_rule": dict(kind=None, options=("interval", "drop")),
+        "cas_threshold": dict(kind=numbers.Real, low=0, high=1),
     }
 
     def __init__(self, localizer, detector=None, *, n_rounds=1, keep_video_classes=True,
-                 score_ratio=0.5, click_window=4.0, nms_threshold=0.5, weighted=True,
-                 random_state=None):
+                 score_ratio=0.5, click_window=4.0, centre_on_click=True,
+                 background_rule="interval", cas_threshold=0.3, nms_threshold=0.5,
+                 weighted=True, random_state=None):
         self.localizer = localizer
         self.detector = detector
         self.n_rounds = n_rounds
         self.keep_video_classes = keep_video_classes
         self.score_ratio = score_ratio
         self.click_window = click_window
+        self.centre_on_click = centre_on_click
+        self.background_rule = background_rule
+        self.cas_threshold = cas_threshold
         self.nms_threshold = nms_threshold
         self.weighted = weighted
         self.random_state = random_state
@@ -189,12 +286,19 @@ class PseudoLabelRefiner(BaseEstimator):
             est.set_params(n_classes=n_classes)
         return est
 
-    def _pseudo(self, detections, labels, clicks):
+    def _pseudo(self, teacher, videos, labels, clicks):
+        detections = teacher.predict(videos)
+        kinds = [np.asarray(c).reshape(-1, 2)[:, 1] for c in clicks]
+        needs_cas = self.background_rule == "interval" and any(
+            (k == BACKGROUND).any() and not (k != BACKGROUND).any() for k in kinds)
+        cas = teacher.predict_cas(videos) if needs_cas else [None] * len(videos)
         return [
             pseudo_instances(
-                d, labels=labels[i], clicks=clicks[i],
+                d, labels=labels[i], clicks=clicks[i], cas=cas[i],
                 keep_video_classes=self.keep_video_classes,
                 score_ratio=self.score_ratio, click_window=self.click_window,
+                centre_on_click=self.centre_on_click,
+                background_rule=self.background_rule, cas_threshold=self.cas_threshold,
                 nms_threshold=self.nms_threshold, weighted=self.weighted,
             )
             for i, d in enumerate(detections)
@@ -236,7 +340,7 @@ class PseudoLabelRefiner(BaseEstimator):
 
             detector = SegmentDetector()
         for _ in range(self.n_rounds):
-            self.pseudo_segments_ = self._pseudo(teacher.predict(videos), labels, checked)
+            self.pseudo_segments_ = self._pseudo(teacher, videos, labels, checked)
             self.detector_ = self._stage(detector, n_classes).fit(
                 videos, self.pseudo_segments_
             )

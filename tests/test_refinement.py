@@ -12,6 +12,7 @@ from sktal.datasets import make_temporal_actions, simulate_clicks
 from sktal.utils import estimator_checks as ec
 
 RULES = dict(keep_video_classes=True, score_ratio=0.5, click_window=4.0,
+             centre_on_click=False, background_rule="drop", cas_threshold=0.3,
              nms_threshold=0.5, weighted=False)
 
 
@@ -61,6 +62,56 @@ def test_labels_nms_ratio_and_weights():
     np.testing.assert_allclose(sorted(out[:, 3]), sorted(np.array([0.8, 0.7, 0.9, 0.3]) / 0.9))
 
 
+def _cas(length, bumps, n_classes=2):
+    cas = np.zeros((length, n_classes))
+    for c, start, values in bumps:
+        cas[start:start + len(values), c] = values
+    return cas
+
+
+def test_interval_rule_one_cas_run_per_stretch_between_background_clicks():
+    # background clicks at 2, 10, 18: inner stretches 3..9 and 11..17, edges 0..1, 19
+    cas = _cas(20, [(0, 4, [0.2, 0.9, 1.0, 0.8, 0.1]),     # peak 1.0 at 6, run 5..7
+                    (1, 12, [0.5, 0.6, 0.4]),              # class 1 run 12..14
+                    (0, 12, [0.1, 0.1, 0.1]),
+                    (0, 0, [0.3]), (1, 19, [0.45])])        # edge peaks 0.3 and 0.45
+    clicks = np.array([[2, -1], [10, -1], [18, -1]])
+    rules = dict(RULES, background_rule="interval", cas_threshold=0.3, weighted=True)
+    # the teacher's detections play no part: one spans a click, one is elsewhere
+    det = np.array([[0, 20, 0, 0.9], [11, 13, 1, 0.2]])
+    out = pseudo_instances(det, labels=np.array([1, 1]), clicks=clicks, cas=cas, **rules)
+    # stretch 3..9: 0.3 * 1.0 bounds the run to 5..7 (0.2 at 4 and 0.1 at 8 are out);
+    # stretch 11..17: peak 0.6, run 12..14 of class 1 (mean 0.5 > class 0's 0.1);
+    # edge 0..1 (peak 0.3 < 0.5 * 1.0) dropped, edge 19 (0.45 < 0.5) dropped
+    np.testing.assert_allclose(out, [[5, 8, 0, 1.0], [12, 15, 1, 0.5 / 0.9]])
+    # a lower score_ratio keeps the edge stretches too
+    out = pseudo_instances(det, labels=np.array([1, 1]), clicks=clicks, cas=cas,
+                           **dict(rules, score_ratio=0.3))
+    np.testing.assert_allclose(out[:, :3], [[0, 1, 0], [5, 8, 0], [12, 15, 1], [19, 20, 1]])
+    # keep_video_classes: a video of class 0 only cuts its runs from class 0's CAS
+    out = pseudo_instances(det, labels=np.array([1, 0]), clicks=clicks, cas=cas, **rules)
+    np.testing.assert_allclose(out[:, :3], [[5, 8, 0], [12, 15, 0]])
+    with pytest.raises(ValueError, match="CAS"):
+        pseudo_instances(det, labels=np.array([1, 1]), clicks=clicks, **rules)
+
+
+def test_centre_on_click_keeps_the_length():
+    det = np.array([[10, 30, 0, 0.9], [0, 3, 0, 0.5]])
+    clicks = np.array([[14.6, 0], [1, 0]])
+    out = pseudo_instances(det, labels=np.array([1]), clicks=clicks,
+                           **dict(RULES, centre_on_click=True))
+    # [10, 30) around snippet 14 -> centre 14.5, half 10; [0, 3) around 1 -> [0, 3)
+    np.testing.assert_allclose(out, [[4.5, 24.5, 0, 1.0], [0.0, 3.0, 0, 1.0]])
+
+
+def test_action_clicks_take_precedence_over_the_interval_rule():
+    det = np.array([[10, 30, 0, 0.9], [40, 50, 0, 0.8]])
+    clicks = np.array([[20, -1], [45, 0]])
+    out = pseudo_instances(det, labels=np.array([1]), clicks=clicks,
+                           **dict(RULES, background_rule="interval"))
+    np.testing.assert_allclose(out, [[40, 50, 0, 1.0]])
+
+
 @pytest.mark.parametrize("check", [
     ec.check_fit_returns_self, ec.check_unfitted_verbs_raise, ec.check_output_contract,
     ec.check_pickle_round_trip, ec.check_fit_does_not_change_parameters,
@@ -107,6 +158,21 @@ def test_two_rounds_and_bad_parameters():
     assert all(p.shape[1] == 4 for p in est.pseudo_segments_)
     with pytest.raises(ValueError, match="score_ratio"):
         _refiner(score_ratio=2.0).fit(data.X, data.y)
+    with pytest.raises(ValueError, match="background_rule"):
+        _refiner(background_rule="trim").fit(data.X, data.y)
+
+
+def test_background_clicks_cut_pseudo_instances_from_the_teachers_cas():
+    data = make_temporal_actions(n_videos=6, random_state=3)
+    clicks = simulate_clicks(data.segments, data.lengths, kind="background", random_state=0)
+    est = _refiner(random_state=0).fit(data.X, data.y, clicks)
+    cas = est.localizer_.predict_cas(data.X)
+    rules = {k: est.get_params()[k] for k in RULES}
+    for i in range(len(data.X)):
+        expected = pseudo_instances(np.zeros((0, 4)), labels=data.y[i], clicks=clicks[i],
+                                    cas=cas[i], **rules)
+        np.testing.assert_allclose(est.pseudo_segments_[i], expected)
+    assert sum(len(p) for p in est.pseudo_segments_) > 0
 
 
 def test_bench_refinement_quick_runs():
