@@ -415,7 +415,7 @@ def test_optimal_sequence_hand_example():
     act[3] = True
     bkg = np.zeros(8, bool)
     bkg[[0, 7]] = True
-    labels, score = optimal_sequence(scores, act, bkg, outer_ratio=0.25)
+    labels, score = optimal_sequence(scores, act, bkg, contrast_outer_ratio=0.25)
     # action [2, 4]: .8 minus its outer range [floor(2 - .75), 1] = [1] on the left
     # (floor(4 + .75) = 4: none on the right) -> .8 - .2; background [0, 1] on 1 - q:
     # .85, no outer (floor(.5) = 0); [5, 7]: mean(.9, 1, .9) minus 1 - q[4] = .3
@@ -433,7 +433,7 @@ def test_optimal_sequence_matches_a_brute_force_search(seed):
     if not (kind == 1).any():
         kind[rng.integers(length)] = 1
     act, bkg = kind == 1, kind == 2
-    labels, score = optimal_sequence(scores, act, bkg, outer_ratio=0.25)
+    labels, score = optimal_sequence(scores, act, bkg, contrast_outer_ratio=0.25)
     seg, low, high = sequence_constraints(act, bkg)
     best, best_labels = _brute_force_sequence(scores, seg, low, high)
     assert score == pytest.approx(best)
@@ -443,5 +443,5 @@ def test_optimal_sequence_matches_a_brute_force_search(seed):
 
 def test_optimal_sequence_without_action_seeds_is_all_background():
     labels, score = optimal_sequence(np.ones(5), np.zeros(5, bool), np.ones(5, bool),
-                                     outer_ratio=0.25)
+                                     contrast_outer_ratio=0.25)
     assert labels.tolist() == [0] * 5 and score == 0.0

@@ -356,7 +356,7 @@ class FSPTALLoss(nn.Module):
         if self.lambda_completeness:
             dense, searched = search_pseudo_labels(
                 fused.detach(), action, background, labels, mask,
-                outer_ratio=self.contrast_outer_ratio)
+                contrast_outer_ratio=self.contrast_outer_ratio)
             terms["loss_completeness"] = completeness_loss(
                 fused, dense, searched, mask, contrast_outer_ratio=self.contrast_outer_ratio)
         else:

@@ -399,14 +399,14 @@ def sequence_constraints(action_seeds, background_seeds):
     return labels, low, high
 
 
-def optimal_sequence(scores, action_seeds, background_seeds, *, outer_ratio):
+def optimal_sequence(scores, action_seeds, background_seeds, *, contrast_outer_ratio):
     """LACP's optimal sequence for one class: the best alternating labelling.
 
     Among all labellings of the video into alternating action / background segments
     that respect :func:`sequence_constraints` (every segment covers its seeds), the
     one with the highest mean completeness: each action segment scores its
     outer-inner contrast on ``scores``, each background segment on ``1 - scores``
-    (outer range δ = ``outer_ratio`` of its length, clipped to the video, empty: 0).
+    (outer range δ = ``contrast_outer_ratio`` of its length, clipped to the video, empty: 0).
     The number of segments is fixed by the seeds, so the best mean is the best sum,
     found exactly by dynamic programming over the segment ends, each step one
     vectorised (starts × ends) table of contrasts from cumulative sums. (LACP's code
@@ -419,7 +419,7 @@ def optimal_sequence(scores, action_seeds, background_seeds, *, outer_ratio):
     action_seeds, background_seeds : ndarray of shape (T,), bool
         Action points of the class (original and pseudo); background seeds (LACP adds
         the action points of the other classes).
-    outer_ratio : float
+    contrast_outer_ratio : float
         δ.
 
     Returns
@@ -440,11 +440,11 @@ def optimal_sequence(scores, action_seeds, background_seeds, *, outer_ratio):
     ends = [np.arange(high[k], low[k + 1]) if k + 1 < n else np.array([length - 1])
             for k in range(n)]
     value = _oic_table(prefix[seg_labels[0]], np.array([0]), ends[0], length,
-                       outer_ratio)[0]
+                       contrast_outer_ratio)[0]
     back = []
     for k in range(1, n):
         table = value[:, None] + _oic_table(prefix[seg_labels[k]], ends[k - 1] + 1,
-                                            ends[k], length, outer_ratio)
+                                            ends[k], length, contrast_outer_ratio)
         back.append(table.argmax(0))
         value = table.max(0)
     cut = [length - 1]
@@ -460,7 +460,7 @@ def optimal_sequence(scores, action_seeds, background_seeds, *, outer_ratio):
     return labels, float(value[0] / n)
 
 
-def search_pseudo_labels(fused, action, background, labels, mask, *, outer_ratio):
+def search_pseudo_labels(fused, action, background, labels, mask, *, contrast_outer_ratio):
     """LACP's dense pseudo labels: :func:`optimal_sequence` per video and class.
 
     For every class of a video that has action points, the action seeds are its
@@ -477,7 +477,7 @@ def search_pseudo_labels(fused, action, background, labels, mask, *, outer_ratio
     labels : torch.Tensor of shape (B, C)
         Video labels; only classes of the video are searched.
     mask : torch.Tensor of shape (B, T), bool, or None
-    outer_ratio : float
+    contrast_outer_ratio : float
         δ.
 
     Returns
@@ -503,7 +503,7 @@ def search_pseudo_labels(fused, action, background, labels, mask, *, outer_ratio
                 continue
             others = bkg[b, :n] | ((act[b, :n] >= 0) & ~seeds)
             dense[b, :n, c] = optimal_sequence(scores[b, :n, c], seeds, others,
-                                               outer_ratio=outer_ratio)[0] > 0
+                                               contrast_outer_ratio=contrast_outer_ratio)[0] > 0
             searched[b, c] = True
     return (torch.from_numpy(dense).to(fused.device),
             torch.from_numpy(searched).to(fused.device))
