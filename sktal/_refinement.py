@@ -245,7 +245,7 @@ class PseudoLabelRefiner(BaseEstimator):
     True
     """
 
-    _parameter_constraints = {
+    _param_checks = {
         "n_rounds": dict(kind=numbers.Integral, low=1),
         "keep_video_classes": dict(kind=(bool, np.bool_)),
         "score_ratio": dict(kind=numbers.Real, low=0, high=1),
@@ -319,7 +319,7 @@ class PseudoLabelRefiner(BaseEstimator):
         -------
         self : object
         """
-        for name, spec in self._parameter_constraints.items():
+        for name, spec in self._param_checks.items():
             check_param(name, getattr(self, name), **spec)
         videos = check_videos(X)
         if is_annotated(y):

@@ -285,8 +285,9 @@ class BaseLocalizer(BaseEstimator):
         "on_interrupt", "validation_fraction", "precision", "progress",
     )
 
-    #: parameter constraints checked at ``fit``: name -> kwargs of ``check_param``
-    _parameter_constraints = {
+    #: parameter checks run at ``fit``: name -> kwargs of ``check_param`` (not scikit-learn's
+    #: ``_parameter_constraints`` format, hence another name)
+    _param_checks = {
         "n_segments": dict(kind=numbers.Integral, low=1, allow_none=True),
         "resampling": dict(options=("interpolate", "perturb", None)),
         "hidden_size": dict(kind=numbers.Integral, low=1),
@@ -352,13 +353,13 @@ class BaseLocalizer(BaseEstimator):
         return []
 
     def _extra_validation(self):
-        """Checks of method parameters beyond ``_parameter_constraints``."""
+        """Checks of method parameters beyond ``_param_checks``."""
 
     # ------------------------------------------------------------- training
     def _validate_params(self):
         constraints = {}
         for klass in reversed(type(self).__mro__):
-            constraints.update(getattr(klass, "_parameter_constraints", {}))
+            constraints.update(getattr(klass, "_param_checks", {}))
         params = self.get_params(deep=False)
         for name, spec in constraints.items():
             if name in params:

@@ -70,7 +70,7 @@ class ToyLocalizer(BaseLocalizer):
 
     supervision = None  # video labels only
     _loss_names = ToyLoss.term_names
-    _parameter_constraints = {"kernel_size": dict(kind=numbers.Integral, low=1)}
+    _param_checks = {"kernel_size": dict(kind=numbers.Integral, low=1)}
 
     def __init__(self, *, kernel_size=3,
                  n_segments=750, resampling="interpolate", hidden_size=2048, dropout=0.7,

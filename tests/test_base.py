@@ -380,7 +380,7 @@ def test_videos_shorter_than_n_segments(cls, resampling):
 
 
 def _invalid_values(spec):
-    """Values that violate a ``_parameter_constraints`` entry."""
+    """Values that violate a ``_param_checks`` entry."""
     import numbers
 
     kind = spec.get("kind", "default")
@@ -408,7 +408,7 @@ def _constraint_cases():
     for cls in LOCALIZERS:
         constraints = {}
         for klass in reversed(cls.__mro__):
-            constraints.update(getattr(klass, "_parameter_constraints", {}))
+            constraints.update(getattr(klass, "_param_checks", {}))
         params = cls().get_params(deep=False)
         for name, spec in constraints.items():
             if name not in params:   # a base constraint the class has no parameter for
@@ -418,7 +418,7 @@ def _constraint_cases():
 
 
 @pytest.mark.parametrize("cls,name,value", list(_constraint_cases()))
-def test_values_outside_the_parameter_constraints_are_rejected_at_fit(cls, name, value, data):
+def test_values_outside_the_param_checks_are_rejected_at_fit(cls, name, value, data):
     d, clicks = data
     est = cls(**FAST).set_params(**{name: value})
     with pytest.raises((ValueError, TypeError), match=name):

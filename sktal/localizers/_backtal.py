@@ -611,7 +611,7 @@ class BackTAL(BaseLocalizer):
         },
     }
 
-    _parameter_constraints = {
+    _param_checks = {
         "frame_loss_weight": dict(kind=numbers.Real, low=0),
         "frame_loss_average": dict(kind=None, options=("all", "per_kind")),
         "feature_proposals": dict(kind=(bool, np.bool_)),

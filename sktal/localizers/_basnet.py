@@ -226,7 +226,7 @@ class BaSNet(BaseLocalizer):
         },
     }
 
-    _parameter_constraints = {
+    _param_checks = {
         "lambda_base": dict(kind=numbers.Real, low=0),
         "lambda_supp": dict(kind=numbers.Real, low=0),
         "alpha_norm": dict(kind=numbers.Real, low=0),

@@ -407,7 +407,7 @@ class SegmentDetector(BaseLocalizer):
 
     _loss_names = SegmentDetectorLoss.term_names
 
-    _parameter_constraints = {
+    _param_checks = {
         "n_levels": dict(kind=numbers.Integral, low=1),
         "n_layers": dict(kind=numbers.Integral, low=1),
         "kernel_size": dict(kind=numbers.Integral, low=1),

@@ -522,7 +522,7 @@ class FSPTAL(BaseLocalizer):
         },
     }
 
-    _parameter_constraints = {
+    _param_checks = {
         "label_extension": dict(kind=(bool, np.bool_)),
         "point_weight": dict(kind=numbers.Real, low=0, include_low=False),
         "neighbour_weight": dict(kind=numbers.Real, low=0, include_low=False),

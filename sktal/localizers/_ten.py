@@ -364,7 +364,7 @@ class TEN(BaseLocalizer):
         },
     }
 
-    _parameter_constraints = {
+    _param_checks = {
         "background_strategy": dict(kind=None, options=BACKGROUND_STRATEGIES),
         "tcb": dict(kind=(bool, np.bool_)),
         "alpha_bg": dict(kind=numbers.Real, low=0),
