@@ -25,8 +25,8 @@ Suites (``--suite``):
     features seeded per seed).
 ``ten-synthetic``
     The data of the former ``bench_ten.py``: :func:`sktal.datasets.make_temporal_actions`
-    with stronger action-context confusion (:data:`STRONG_CONFUSION`: context norm 6
-    in the appearance half), video labels; the *last* ``--test-size`` of the videos
+    with stronger action-context confusion (``STRONG_CONFUSION``: context norm 6 in
+    the appearance half), clicks simulated as in ``synthetic``; the *last* ``--test-size`` of the videos
     are the test videos (the videos are i.i.d. draws, so this is a random split, and
     it is the one that script used). ``--preset ten-zones`` runs it with that
     script's budget.
@@ -132,12 +132,16 @@ CONFUSION = dict(context_scale=(4.0, 1.0), context_floor=0.2, context_width=8.0,
                  runup_prob=0.5, runup_scale=0.5, action_scale=(1.0, 2.0))
 
 #: the former bench_ten.py's stronger confusion (the ``ten-synthetic`` suite)
-STRONG_CONFUSION = dict(n_classes=5, n_features=64, context_scale=(6.0, 2.0),
-                        context_floor=0.3, context_width=8.0, runup_prob=0.5)
+STRONG_CONFUSION = dict(context_scale=(6.0, 2.0), context_floor=0.3, context_width=8.0,
+                        runup_prob=0.5)
 
 #: the attention's near background: outside the ground truth, at most this many
 #: snippets from an instance (the generator's context width); --near-snippets
 NEAR_SNIPPETS = 8
+
+#: defaults of the options a preset may set (None on the parser, resolved in parse_args)
+_OPTION_DEFAULTS = dict(methods=",".join(METHODS), ablations="all", eval_every=5,
+                        n_videos=100, test_size=0.4)
 
 #: option sets (--preset): values of the options they name, unless given
 PRESETS = {
@@ -451,7 +455,8 @@ def synthetic_split(args, seed):
 
 def ten_synthetic_split(args, seed):
     """The former bench_ten.py's data: the last ``--test-size`` of the videos test."""
-    data = make_temporal_actions(n_videos=args.n_videos, random_state=seed,
+    data = make_temporal_actions(n_videos=args.n_videos, n_classes=args.n_classes,
+                                 n_features=args.n_features, random_state=seed,
                                  **STRONG_CONFUSION)
     n_test = int(round(args.test_size * len(data.X)))
     if not 0 < n_test < len(data.X):
@@ -936,8 +941,8 @@ def parse_args(argv=None):
                         help="tiny smoke configuration (one seed, seconds)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", default=None,
-                        help="comma-separated estimator names (default: all of "
-                             f"{', '.join(METHODS)})")
+                        help="comma-separated estimator names (default: "
+                             f"{_OPTION_DEFAULTS['methods']})")
     parser.add_argument("--suite", default=None,
                         help="comma-separated: synthetic, thumos, ten-synthetic, features "
                              "(default: synthetic,thumos; features alone with --features)")
@@ -947,7 +952,8 @@ def parse_args(argv=None):
                              "options given explicitly win")
     parser.add_argument("--ablations", default=None,
                         help=f"'all' (the papers' tables), 'none' or comma-separated of "
-                             f"{', '.join(ABLATIONS)}")
+                             f"{', '.join(ABLATIONS)} (default: "
+                             f"{_OPTION_DEFAULTS['ablations']})")
     parser.add_argument("--ablation-suites", default=None,
                         help="suites on which the ablations run (default: the first)")
     parser.add_argument("--max-epochs", type=int, default=None,
@@ -964,8 +970,8 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=None,
                         help="videos per batch (default 8; 16 with --features)")
     parser.add_argument("--eval-every", type=int, default=None,
-                        help="epochs between test evaluations (paper protocol; "
-                             "default 5)")
+                        help="epochs between test evaluations (paper protocol; 0: "
+                             f"none; default {_OPTION_DEFAULTS['eval_every']})")
     parser.add_argument("--attention-every", type=int, default=1,
                         help="epochs between measures of the attention inside / near / "
                              "far from the training ground truth (0: never)")
@@ -979,14 +985,15 @@ def parse_args(argv=None):
                         help="max_epochs of the SegmentDetector of --refinement "
                              "(default: its own)")
     parser.add_argument("--n-videos", type=int, default=None,
-                        help="synthetic videos (default 100)")
+                        help=f"synthetic videos (default {_OPTION_DEFAULTS['n_videos']})")
     parser.add_argument("--n-classes", type=int, default=5, help="synthetic classes")
     parser.add_argument("--n-features", type=int, default=64,
                         help="synthetic feature width D")
     parser.add_argument("--thumos-videos", type=int, default=None,
                         help="use a fixed random subset of the 200 THUMOS14 timelines")
     parser.add_argument("--test-size", type=float, default=None,
-                        help="fraction of the videos held out for testing (default 0.4)")
+                        help="fraction of the videos held out for testing (default "
+                             f"{_OPTION_DEFAULTS['test_size']})")
     parser.add_argument("--annotator", default="A1", choices=("A1", "A2", "A3"),
                         help="THUMOS14 background-click annotator")
     parser.add_argument("--data-dir", default=THUMOS_DIR,
@@ -1015,8 +1022,7 @@ def parse_args(argv=None):
     for name, value in preset.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    for name, value in dict(methods=",".join(METHODS), ablations="all", eval_every=5,
-                            n_videos=100, test_size=0.4).items():
+    for name, value in _OPTION_DEFAULTS.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     if args.suite is None:
@@ -1074,7 +1080,8 @@ def _suite(name, args):
                        f"context confusion {CONFUSION}) per seed, simulated clicks")
         return description, lambda seed: synthetic_split(args, seed)
     if name == "ten-synthetic":
-        description = (f"make_temporal_actions(n_videos={args.n_videos}, "
+        description = (f"make_temporal_actions(n_videos={args.n_videos}, n_classes="
+                       f"{args.n_classes}, n_features={args.n_features}, "
                        f"{STRONG_CONFUSION}) per seed (the former bench_ten.py's data), "
                        f"the last {args.test_size:.0%} of the videos test")
         return description, lambda seed: ten_synthetic_split(args, seed)
