@@ -23,6 +23,13 @@ Suites (``--suite``):
     action points (``action_points.csv``, LACP / FS-PTAL), and *synthetic* features
     generated on those timelines (``make_temporal_actions(segments=, lengths=)``,
     features seeded per seed).
+``ten-synthetic``
+    The data of the former ``bench_ten.py``: :func:`sktal.datasets.make_temporal_actions`
+    with stronger action-context confusion (``STRONG_CONFUSION``: context norm 6 in
+    the appearance half), clicks simulated as in ``synthetic``; the *last* ``--test-size`` of the videos
+    are the test videos (the videos are i.i.d. draws, so this is a random split, and
+    it is the one that script used). ``--preset ten-zones`` runs it with that
+    script's budget.
 ``features``
     Real features (``--features DIR --layout ...``, any layout of
     :func:`sktal.datasets.load_dataset`): the same rows on real THUMOS14 I3D features,
@@ -51,13 +58,16 @@ Tables of every suite, each printed by :func:`print_table`:
 * the main table under both protocols;
 * the avg mAP 0.1:0.7 of every main row at each evaluated epoch (the paper
   protocol's evaluations: the ranking of the methods depends on the training length);
-* the mean attention inside / outside the ground truth of the training videos over
-  the epochs, for the rows whose network outputs an attention (TEN: a collapse of
-  the attention shows there; ``--attention-every``);
+* the mean attention of the training videos over the epochs in three zones: inside
+  the ground truth, in the *near* background (outside, at most ``--near-snippets``
+  snippets from an instance: where the generator puts the class context strongest
+  and the run-ups) and in the *far* background, for the rows whose network outputs
+  an attention (TEN: a collapse of the attention, or a background that is not held
+  down next to the actions, shows there; ``--attention-every``);
 * the ablations (``--ablations``, on ``--ablation-suites``): every table of the
   localizers' ``_paper_tables`` (BaS-Net Table 2, TEN Tables 3 and 4, BackTAL
   Table 7, FS-PTAL Table 2, read with :func:`sktal._docs.paper_table_rows`), BackTAL
-  Table 6, and two tables that are not in a paper (``ten-variants``,
+  Table 6, and tables that are not in a paper (``ten-variants``, ``ten-zones``,
   ``fsptal-fidelity``; only when named). A row whose switch an estimator lacks is
   printed as such, never approximated;
 * with ``--refinement``, two-stage training: each main row's estimator inside
@@ -70,6 +80,7 @@ Usage (from the repository root)::
     python benchmarks/run_methods.py --quick                  # smoke test
     python benchmarks/run_methods.py                          # defaults (see --help)
     python benchmarks/run_methods.py --refinement --ablations none   # two-stage rows
+    python benchmarks/run_methods.py --preset ten-zones       # TEN's BGES readings
     python benchmarks/run_methods.py --features /data/thumos14_i3d --layout rgb_flow \
         --annotations gt.json --subset validation --test-annotations gt.json \
         --test-subset test --feature-fps 25
@@ -119,6 +130,26 @@ AVERAGES = tuple(label for label, _ in map_averages(DEFAULT_TIOU_THRESHOLDS,
 #: strong action-context confusion (make_temporal_actions' defaults, spelled out)
 CONFUSION = dict(context_scale=(4.0, 1.0), context_floor=0.2, context_width=8.0,
                  runup_prob=0.5, runup_scale=0.5, action_scale=(1.0, 2.0))
+
+#: the former bench_ten.py's stronger confusion (the ``ten-synthetic`` suite)
+STRONG_CONFUSION = dict(context_scale=(6.0, 2.0), context_floor=0.3, context_width=8.0,
+                        runup_prob=0.5)
+
+#: the attention's near background: outside the ground truth, at most this many
+#: snippets from an instance (the generator's context width); --near-snippets
+NEAR_SNIPPETS = 8
+
+#: defaults of the options a preset may set (None on the parser, resolved in parse_args)
+_OPTION_DEFAULTS = dict(methods=",".join(METHODS), ablations="all", eval_every=5,
+                        n_videos=100, test_size=0.4)
+
+#: option sets (--preset): values of the options they name, unless given
+PRESETS = {
+    # the data and budget of the former bench_ten.py, TEN's BGES rows (ten-zones)
+    "ten-zones": dict(suite="ten-synthetic", methods="TEN", ablations="ten-zones",
+                      n_videos=120, test_size=1 / 3, n_segments=96, hidden_size=96,
+                      max_epochs=30, lr=1e-3, batch_size=16, eval_every=0),
+}
 
 SUPERVISION = {
     "video": "video labels",
@@ -319,6 +350,9 @@ def _local_tables():
                    score_pooling="logits"),
                row("TEN+BGES, logit pooling", "TEN", score_pooling="logits")],
               in_all=False),
+        Table("ten-zones", "TEN's BGES under each reading, the former bench_ten "
+              "budget (dropout 0.5; not in the paper)", "TEN", "0.3:0.7",
+              _ten_zones_rows(), in_all=False),
         Table("fsptal-fidelity", "FS-PTAL fidelity readings (issue 16)", "FSPTAL",
               "0.1:0.7",
               [row("earlier (mean, attention)", "FSPTAL", video_loss_reduction="mean",
@@ -330,6 +364,25 @@ def _local_tables():
                row("native length", "FSPTAL", n_segments=None)],
               in_all=False),
     ]
+
+
+def _ten_zones_rows():
+    """BL / BL+BGES / TEN / TEN+BGES (Table 3's rows), then the readings of BGES that
+    the attention zones are compared under (logit pooling; the exact gradient with the
+    foreground normalised by the attention; the first reconstruction, 'bges_shrink';
+    a stronger adversary)."""
+    base = {"BL": dict(tcb=False, background_strategy="none"), "BL+BGES": dict(tcb=False),
+            "TEN": dict(background_strategy="none"), "TEN+BGES": {}}
+    readings = [("", {}, base),
+                (", logits", dict(score_pooling="logits"), base),
+                (", exact, N_fg = sum A",
+                 dict(background_strategy="bges_exact", foreground_normalizer="attention"),
+                 ("BL+BGES", "TEN+BGES")),
+                (", 'bges_shrink'", dict(background_strategy="bges_shrink"), ("BL+BGES",)),
+                (", alpha 0.3", dict(alpha_bg=0.3), ("BL", "BL+BGES")),
+                (", alpha 1", dict(alpha_bg=1.0), ("BL", "BL+BGES"))]
+    return [row(name + suffix, "TEN", dropout=0.5, **{**base[name], **extra})
+            for suffix, extra, names in readings for name in names]
 
 
 def _ablations():
@@ -389,6 +442,28 @@ def synthetic_split(args, seed):
                                  n_features=args.n_features, random_state=seed,
                                  **CONFUSION)
     train, test = _split_indices(len(data.X), args.test_size, seed)
+    segments, lengths = _take(data.segments, train), data.lengths[train]
+    background = simulate_clicks(segments, lengths, kind="background", random_state=seed)
+    action = simulate_clicks(segments, lengths, kind="action",
+                             action_distribution="gaussian", random_state=seed)
+    return Split(_take(data.X, train), data.y[train],
+                 {"video": None, "background": background, "action": action,
+                  "both": _merge_clicks(background, action)},
+                 _take(data.X, test), _take(data.segments, test), segments,
+                 data.y.shape[1], data.n_rgb_features)
+
+
+def ten_synthetic_split(args, seed):
+    """The former bench_ten.py's data: the last ``--test-size`` of the videos test."""
+    data = make_temporal_actions(n_videos=args.n_videos, n_classes=args.n_classes,
+                                 n_features=args.n_features, random_state=seed,
+                                 **STRONG_CONFUSION)
+    n_test = int(round(args.test_size * len(data.X)))
+    if not 0 < n_test < len(data.X):
+        raise ValueError(f"--test-size {args.test_size} leaves no train or no test video "
+                         f"among {len(data.X)}")
+    train = np.arange(len(data.X) - n_test)
+    test = np.arange(len(data.X) - n_test, len(data.X))
     segments, lengths = _take(data.segments, train), data.lengths[train]
     background = simulate_clicks(segments, lengths, kind="background", random_state=seed)
     action = simulate_clicks(segments, lengths, kind="action",
@@ -554,14 +629,29 @@ def _isolated(args, fn, *fn_args):
     return out, time.perf_counter() - start
 
 
-def attention_contrast(module, X, segments):
-    """Mean attention inside / outside the ground truth of videos ``X`` (eval mode,
-    native length: the networks are fully convolutional), or None when the module
-    outputs no ``'attention'``."""
+def attention_zones(length, segments, near=NEAR_SNIPPETS):
+    """Boolean masks (inside, near, far) of the snippets of a video of ``length``
+    snippets: inside an instance of ``segments`` (``[start, end, class]`` rows, in
+    snippets; a snippet counts by its centre), outside but at most ``near`` snippets
+    from one, and the rest."""
+    centre = np.arange(length) + 0.5
+    inside = np.zeros(length, bool)
+    distance = np.full(length, np.inf)
+    for start, end, _ in np.asarray(segments, dtype=float).reshape(-1, 3):
+        inside |= (centre >= start) & (centre <= end)
+        distance = np.minimum(distance, np.maximum(start - centre, centre - end))
+    return inside, ~inside & (distance <= near), ~inside & (distance > near)
+
+
+def attention_contrast(module, X, segments, near=NEAR_SNIPPETS):
+    """Mean attention of videos ``X`` inside the ground truth, in the near background
+    and in the far background (:func:`attention_zones`; NaN for a zone without a
+    snippet), in eval mode at native length (the networks are fully convolutional),
+    or None when the module outputs no ``'attention'``."""
     was_training = module.training
     module.eval()
     device = next(module.parameters()).device
-    inside, outside = [], []
+    zones = ([], [], [])
     try:
         with torch.no_grad():
             for x, segs in zip(X, segments):
@@ -569,15 +659,12 @@ def attention_contrast(module, X, segments):
                 if "attention" not in out:
                     return None
                 att = out["attention"][0].float().cpu().numpy().reshape(len(x))
-                centre = np.arange(len(x)) + 0.5
-                gt = np.zeros(len(x), bool)
-                for start, end, _ in np.asarray(segs).reshape(-1, 3):
-                    gt |= (centre >= start) & (centre <= end)
-                inside.append(att[gt])
-                outside.append(att[~gt])
+                for values, mask in zip(zones, attention_zones(len(x), segs, near)):
+                    values.append(att[mask])
     finally:
         module.train(was_training)
-    return float(np.concatenate(inside).mean()), float(np.concatenate(outside).mean())
+    return tuple(float(np.concatenate(v).mean()) if sum(map(len, v)) else float("nan")
+                 for v in zones)
 
 
 def fit_row(row, args, split, seed):
@@ -595,7 +682,7 @@ def fit_row(row, args, split, seed):
         if not holder["attention"]:
             return
         values, seconds = _isolated(args, attention_contrast, net.module_,
-                                    split.X_train, split.train_truth)
+                                    split.X_train, split.train_truth, args.near_snippets)
         holder["side_seconds"] += seconds
         if values is None:  # the network has no attention: stop asking
             holder["attention"] = False
@@ -777,23 +864,25 @@ def print_curves(suite, results, rows, seeds):
                 lines)
 
 
-def print_attention(suite, results, rows, seeds):
-    """Attention inside / outside the training ground truth at four epochs."""
+def print_attention(suite, results, rows, seeds, near=NEAR_SNIPPETS):
+    """Attention inside / near / far from the training ground truth at four epochs."""
     lines, shown = [], {}
     for r in rows:
         runs = [x for x in _runs(results, r) if x.get("attention")]
         if runs and r.key() not in shown:
             shown[r.key()] = True
-            trace = np.mean([x["attention"] for x in runs], axis=0)  # (n, 3)
+            trace = np.mean([x["attention"] for x in runs], axis=0)  # (n, 4)
             n = len(trace)
             picks = sorted({0, n // 4, n // 2, n - 1})
-            cells = [f"e{int(trace[i, 0])}:{trace[i, 1]:.2f}/{trace[i, 2]:.2f}"
+            cells = [f"e{int(trace[i, 0])}:" + "/".join(f"{v:.2f}" for v in trace[i, 1:])
                      for i in picks]
             lines.append([f"{r.label} ({r.describe()})", "  ".join(cells)])
     if lines:
-        print_table(f"[{suite}] attention inside/outside the ground truth of the "
-                    f"training videos, mean over seeds {list(seeds)}",
-                    [("row (parameters)", "<58"), ("epoch:in/out", "<60")], lines)
+        print_table(f"[{suite}] attention inside / near / far background (outside, "
+                    f"<= {near} snippets from an instance / beyond) of the training "
+                    f"videos, mean over seeds {list(seeds)}",
+                    [("row (parameters)", f"<{max(58, *(len(l[0]) + 2 for l in lines))}"),
+                     ("epoch:in/near/far", "<60")], lines)
 
 
 def print_ablation(suite, table, results, seeds):
@@ -851,14 +940,20 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="tiny smoke configuration (one seed, seconds)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--methods", default=",".join(METHODS),
-                        help="comma-separated estimator names")
+    parser.add_argument("--methods", default=None,
+                        help="comma-separated estimator names (default: "
+                             f"{_OPTION_DEFAULTS['methods']})")
     parser.add_argument("--suite", default=None,
-                        help="comma-separated: synthetic, thumos, features (default: "
-                             "synthetic,thumos; features alone with --features)")
-    parser.add_argument("--ablations", default="all",
+                        help="comma-separated: synthetic, thumos, ten-synthetic, features "
+                             "(default: synthetic,thumos; features alone with --features)")
+    parser.add_argument("--preset", default=None, choices=sorted(PRESETS),
+                        help="an option set (PRESETS): ten-zones = the former "
+                             "bench_ten.py's data and budget with the ten-zones table; "
+                             "options given explicitly win")
+    parser.add_argument("--ablations", default=None,
                         help=f"'all' (the papers' tables), 'none' or comma-separated of "
-                             f"{', '.join(ABLATIONS)}")
+                             f"{', '.join(ABLATIONS)} (default: "
+                             f"{_OPTION_DEFAULTS['ablations']})")
     parser.add_argument("--ablation-suites", default=None,
                         help="suites on which the ablations run (default: the first)")
     parser.add_argument("--max-epochs", type=int, default=None,
@@ -874,25 +969,31 @@ def parse_args(argv=None):
                              "method's own with --features)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="videos per batch (default 8; 16 with --features)")
-    parser.add_argument("--eval-every", type=int, default=5,
-                        help="epochs between test evaluations (paper protocol)")
+    parser.add_argument("--eval-every", type=int, default=None,
+                        help="epochs between test evaluations (paper protocol; 0: "
+                             f"none; default {_OPTION_DEFAULTS['eval_every']})")
     parser.add_argument("--attention-every", type=int, default=1,
-                        help="epochs between measures of the attention inside/outside "
-                             "the training ground truth (0: never)")
+                        help="epochs between measures of the attention inside / near / "
+                             "far from the training ground truth (0: never)")
+    parser.add_argument("--near-snippets", type=float, default=NEAR_SNIPPETS,
+                        help="the near background of the attention table: outside the "
+                             "ground truth, at most this many snippets from an instance")
     parser.add_argument("--refinement", action="store_true",
                         help="also two-stage training (PseudoLabelRefiner) of every main "
                              "row and the fully supervised SegmentDetector ceiling")
     parser.add_argument("--detector-epochs", type=int, default=None,
                         help="max_epochs of the SegmentDetector of --refinement "
                              "(default: its own)")
-    parser.add_argument("--n-videos", type=int, default=100, help="synthetic videos")
+    parser.add_argument("--n-videos", type=int, default=None,
+                        help=f"synthetic videos (default {_OPTION_DEFAULTS['n_videos']})")
     parser.add_argument("--n-classes", type=int, default=5, help="synthetic classes")
     parser.add_argument("--n-features", type=int, default=64,
                         help="synthetic feature width D")
     parser.add_argument("--thumos-videos", type=int, default=None,
                         help="use a fixed random subset of the 200 THUMOS14 timelines")
-    parser.add_argument("--test-size", type=float, default=0.4,
-                        help="fraction of the videos held out for testing")
+    parser.add_argument("--test-size", type=float, default=None,
+                        help="fraction of the videos held out for testing (default "
+                             f"{_OPTION_DEFAULTS['test_size']})")
     parser.add_argument("--annotator", default="A1", choices=("A1", "A2", "A3"),
                         help="THUMOS14 background-click annotator")
     parser.add_argument("--data-dir", default=THUMOS_DIR,
@@ -916,11 +1017,19 @@ def parse_args(argv=None):
     parser.add_argument("--out", default=None, help="write every run to this JSON file")
     args = parser.parse_args(argv)
 
+    preset = dict(PRESETS.get(args.preset, {}))
+    preset_budget = {k: preset.pop(k) for k in _OPTION_BUDGET if k in preset}
+    for name, value in preset.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    for name, value in _OPTION_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     if args.suite is None:
         args.suite = "features" if args.features else "synthetic,thumos"
     args.suites = [s.strip() for s in args.suite.split(",") if s.strip()]
     for s in args.suites:
-        if s not in ("synthetic", "thumos", "features"):
+        if s not in ("synthetic", "thumos", "ten-synthetic", "features"):
             parser.error(f"unknown suite {s!r}")
     if "features" in args.suites and not args.features:
         parser.error("--suite features needs --features DIR")
@@ -946,6 +1055,7 @@ def parse_args(argv=None):
                      batch_size=None) if real else
                 dict(max_epochs=40, hidden_size=64, n_segments=128, lr=1e-3,
                      batch_size=8))
+    defaults.update(preset_budget)  # --quick shrinks a preset's budget too
     if args.quick:
         defaults.update(max_epochs=2, hidden_size=8, n_segments=32, lr=1e-3, batch_size=4)
         args.seeds = args.seeds[:1]
@@ -959,12 +1069,22 @@ def parse_args(argv=None):
     return args
 
 
+#: the budget options (--quick and the real-features defaults override a preset's)
+_OPTION_BUDGET = ("max_epochs", "hidden_size", "n_segments", "lr", "batch_size")
+
+
 def _suite(name, args):
     if name == "synthetic":
         description = (f"make_temporal_actions(n_videos={args.n_videos}, n_classes="
                        f"{args.n_classes}, n_features={args.n_features}, strong "
                        f"context confusion {CONFUSION}) per seed, simulated clicks")
         return description, lambda seed: synthetic_split(args, seed)
+    if name == "ten-synthetic":
+        description = (f"make_temporal_actions(n_videos={args.n_videos}, n_classes="
+                       f"{args.n_classes}, n_features={args.n_features}, "
+                       f"{STRONG_CONFUSION}) per seed (the former bench_ten.py's data), "
+                       f"the last {args.test_size:.0%} of the videos test")
+        return description, lambda seed: ten_synthetic_split(args, seed)
     if name == "thumos":
         timelines = ThumosTimelines(args)
         return timelines.description, lambda seed: timelines.split(args, seed)
@@ -997,12 +1117,13 @@ def main(argv=None):
         torch.backends.cudnn.benchmark = False
     started = time.perf_counter()
     budget = _budget(args)
+    evaluations = (f"test evaluation every {args.eval_every} epochs" if args.eval_every
+                   else "no evaluation during training (= clean)")
     print(f"sktal {sktal.__version__}, torch {torch.__version__}, "
           f"{platform.processor() or platform.machine()}, "
           f"{torch.get_num_threads()} torch thread(s), device {args.device}")
     print(f"budget (every method, where it has the parameter): "
-          f"{budget or 'each method default'}; paper protocol: test evaluation every "
-          f"{args.eval_every} epochs; test split {args.test_size:.0%} of videos by video "
+          f"{budget or 'each method default'}; paper protocol: {evaluations}; test split {args.test_size:.0%} of videos by video "
           f"(seeded); seeds {args.seeds}")
 
     _warm_up(args.methods, args.device)
@@ -1051,7 +1172,7 @@ def main(argv=None):
             print_main(suite, suite_results, main_rows, args.seeds, protocol,
                        show_paper=suite == "features")
         print_curves(suite, suite_results, main_rows, args.seeds)
-        print_attention(suite, suite_results, unique, args.seeds)
+        print_attention(suite, suite_results, unique, args.seeds, args.near_snippets)
         if suite in args.ablation_suites:
             for table in tables:
                 print_ablation(suite, table, suite_results, args.seeds)

@@ -49,7 +49,8 @@ def test_run_methods_quick_prints_both_protocols_and_ablations(tmp_path):
                 assert f"\n{label} " in stdout, (name, table, label)
     assert "BackTAL Table 6" in stdout
     assert "after each evaluated epoch" in stdout and "ep 1" in stdout
-    assert "attention inside/outside" in stdout and "TEN (defaults)" in stdout
+    assert "attention inside / near / far background" in stdout
+    assert "TEN (defaults)" in stdout and "epoch:in/near/far" in stdout
     runs = [r for r in results["runs"] if "error" not in r]
     assert runs and all(len(r["clean"]) == 7 and len(r["paper"]) == 7 for r in runs)
     # the paper protocol keeps the best evaluation, so it is never below the clean one
@@ -105,6 +106,31 @@ def test_ablation_rows_are_read_from_the_paper_tables():
     assert basnet["BaS-Net"].paper == pytest.approx(np.mean(
         [58.2, 52.3, 44.6, 36.0, 27.0, 18.6, 10.4]))
     assert not rm.ABLATIONS["ten-variants"].in_all
+
+
+def test_attention_zones_match_a_hand_count():
+    rm = _load_run_methods()
+    # snippet centres 0.5 ... 29.5; one instance [10, 12]: centres 10.5, 11.5 inside
+    inside, near, far = rm.attention_zones(30, np.array([[10.0, 12.0, 0]]), near=3)
+    assert np.flatnonzero(inside).tolist() == [10, 11]
+    assert np.flatnonzero(near).tolist() == [7, 8, 9, 12, 13, 14]  # within 3 of an end
+    assert (inside ^ near ^ far).all() and not (inside & far).any()
+    # no instance: everything is far background
+    assert rm.attention_zones(5, np.zeros((0, 3)))[2].all()
+
+
+def test_ten_zones_preset_prints_the_three_zones_quick(tmp_path):
+    stdout, results = _run("run_methods.py", "--preset", "ten-zones", tmp_path=tmp_path)
+    assert "[ten-synthetic] attention inside / near / far background" in stdout
+    assert "TEN's BGES under each reading" in stdout
+    rows = _load_run_methods().ABLATIONS["ten-zones"].rows
+    runs = [r for r in results["runs"] if r["params"].get("dropout") == 0.5]
+    assert sorted(r["row"] for r in runs) == sorted(r.label for r in rows)
+    assert all("error" not in r for r in runs)
+    for r in runs:  # (epoch, inside, near, far) after every epoch, each a mean attention
+        assert [a[0] for a in r["attention"]] == [1, 2]
+        assert all(len(a) == 4 and all(0.0 <= v <= 1.0 for v in a[1:])
+                   for a in r["attention"]), r["row"]
 
 
 def test_pseudo_precision_recall_matches_a_hand_count():
