@@ -67,6 +67,7 @@ sys.path[:0] = [p for p in (ROOT, HERE) if p not in sys.path]
 from skorch.callbacks import Callback  # noqa: E402
 
 from sktal.datasets import load_dataset, make_temporal_actions, simulate_clicks  # noqa: E402
+from sktal.datasets import load_clicks  # noqa: E402
 
 ADAPTERS = ["_official_basnet", "_official_backtal", "_official_lacp"]
 THUMOS_DIR = os.path.join(ROOT, os.pardir, "shared", "data", "thumos14")
@@ -108,8 +109,9 @@ def thumos_suite(seed, n_train, n_test, n_features=64, data_dir=THUMOS_DIR):
     feats = make_temporal_actions(segments=d.segments, lengths=d.lengths,
                                   n_classes=len(d.class_names), n_features=n_features,
                                   random_state=seed)
+    points = load_clicks(os.path.join(data_dir, "action_points.csv"), d, clip=True)
     n_train = min(n_train, len(d.lengths) - n_test)
-    return _suite("thumos", feats.X, d.y, d.segments, d.lengths, d.clicks, None,
+    return _suite("thumos", feats.X, d.y, d.segments, d.lengths, d.clicks, points,
                   len(d.class_names), n_train, n_test, seed)
 
 

@@ -1,7 +1,11 @@
 """compare_official.py --quick against a tiny fake checkout written by the test."""
 import math
 import os
+import sys
 import textwrap
+import types
+
+import numpy as np
 
 import pytest
 
@@ -183,3 +187,163 @@ def test_bench_localization_times_the_official_loops_on_the_same_cas(fake_basnet
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("BaS-Net post-processing, 4 videos x T=16")
     assert "official test.py loops" in line and "speed-up x" in line
+
+
+FAKE_LACP_MODEL = '''
+import torch
+from torch import nn
+
+
+class Cls_Module(nn.Module):
+    def __init__(self, len_feature, num_classes):
+        super().__init__()
+        self.conv_1 = nn.Sequential(nn.Conv1d(len_feature, 2048, 3, padding=1), nn.ReLU())
+        self.classifier = nn.Sequential(nn.Conv1d(2048, num_classes + 1, 1, bias=False))
+
+    def forward(self, x):
+        out = self.conv_1(x.permute(0, 2, 1))
+        return out.permute(0, 2, 1), self.classifier(out).permute(0, 2, 1)
+
+
+class Model(nn.Module):
+    def __init__(self, len_feature, num_classes, r_act):
+        super().__init__()
+        self.cls_module = Cls_Module(len_feature, num_classes)
+
+    def forward(self, x, vid_labels=None):
+        features, cas = self.cls_module(x)
+        s = cas.sigmoid()
+        fused = torch.cat([s[:, :, :-1] * (1 - s[:, :, -1:]), s[:, :, -1:]], 2)
+        return s[:, :, :-1].mean(1), fused, features
+'''
+FAKE_LACP_TRAIN = '''
+import torch
+from torch import nn
+
+SEEN = {"searched": 0}
+
+
+class Total_loss(nn.Module):
+    def __init__(self, lambdas):
+        super().__init__()
+        self.lambdas = lambdas
+
+    def forward(self, vid_score, fused, features, stored_info, label, point_anno, step):
+        if len(stored_info["new_dense_anno"].shape) > 1:
+            SEEN["searched"] += 1
+        point_anno = torch.cat([point_anno, torch.zeros_like(point_anno[:, :, :1]).cuda()], 2)
+        loss = nn.functional.binary_cross_entropy(vid_score, label)
+        loss = loss + ((fused - point_anno) ** 2 * point_anno.max(2, keepdim=True)[0]).mean()
+        return loss, {"loss_total": loss}
+
+
+def train(net, config, loader_iter, optimizer, criterion, logger, step):
+    net.train()
+    optimizer.zero_grad()
+    total = []
+    for _ in range(config.batch_size):
+        _, x, label, point_anno, stored_info, _, _ = next(loader_iter)
+        vid_score, fused, features = net(x, label)
+        total.append(criterion(vid_score, fused, features, stored_info, label,
+                               point_anno, step)[0])
+    (sum(total) / config.batch_size).backward()
+    optimizer.step()
+'''
+FAKE_LACP_SEARCH = '''
+import torch
+from joblib import Parallel, delayed
+import torch.utils.data as data
+
+
+def _labels(fused):
+    return (fused[:, :-1] > 0.5).float(), 0.0
+
+
+def optimal_sequence_search(net, config, logger, train_loader):
+    with torch.no_grad():
+        net.eval()
+        fused = [None] * len(train_loader.dataset)
+        for index, x, label, _, _, _, _ in data.DataLoader(train_loader.dataset,
+                                                            batch_size=1):
+            fused[index[0]] = net(x, label)[1][0]
+        res = Parallel(n_jobs=16)(delayed(_labels)(f) for f in fused)
+        labels, scores = zip(*res)
+        train_loader.dataset.stored_info_all["new_dense_anno"] = list(labels)
+        train_loader.dataset.stored_info_all["sequence_score"] = list(scores)
+'''
+FAKE_LACP_UTILS = '''
+import numpy as np
+
+
+def upgrade_resolution(arr, scale):
+    return np.repeat(arr, scale, axis=0)
+
+
+def get_proposal_oic(tList, wtcam, final_score, c_pred, scale, v_len, sampling_frames,
+                     num_segments, _lambda=0.25, gamma=0.2):
+    factor = (16 * v_len) / (scale * num_segments * sampling_frames)
+    out = []
+    for i, pos in enumerate(tList):
+        pos = np.asarray(pos)[0]
+        if pos.size:
+            out.append([[c_pred[i], 1.0, pos[0] * factor, (pos[-1] + 1) * factor]])
+    return out
+
+
+def nms(proposals, thresh):
+    return proposals[:1]
+'''
+
+
+@pytest.fixture
+def fake_lacp(tmp_path):
+    for name, text in (("model.py", FAKE_LACP_MODEL), ("train.py", FAKE_LACP_TRAIN),
+                       ("search.py", FAKE_LACP_SEARCH), ("utils.py", FAKE_LACP_UTILS)):
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    return str(tmp_path)
+
+
+def test_quick_lacp_run_against_a_fake_checkout(fake_lacp, compare, capsys):
+    compare.main(["--quick", "--lacp", fake_lacp, "--suites", "synthetic"])
+    out = capsys.readouterr().out
+    assert "[skip] BaS-Net: no --basnet PATH given" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("LACP     synthetic"))
+    assert "official" in line and "sktal" in line and "ratio" in line
+    for label in ("sktal FSPTAL additions off",
+                  "sktal FSPTAL additions off + LACP completeness (LACP)",
+                  "official post-processing, sktal CAS",
+                  "sktal post-processing, official CAS"):
+        assert f"cross: {label}" in out
+
+
+def test_lacp_adapter_trains_with_the_official_search(fake_lacp, compare):
+    import _official_lacp as adapter
+
+    official = adapter.load(fake_lacp)
+    # the official module names are not left behind for the other adapters
+    assert "model" not in sys.modules or sys.modules["model"] is not official.model
+    suite = compare.synthetic_suite(0, n_train=4, n_test=3, n_features=8)
+    budget = dict(hidden_size=6, max_epochs=2, lr=1e-3, batch_size=2, n_segments=16,
+                  quick=True)
+    net, seconds = adapter.train_official(official, suite, 0, budget)
+    assert seconds > 0
+    # the width patch, and the search ran (quick: every step) and fed the loss
+    assert net.cls_module.conv_1[0].out_channels == 6
+    assert official.train.SEEN["searched"] > 0
+    assert official.search.Parallel is adapter._OneJob
+    outputs = adapter.official_outputs(net, suite.X_test)
+    for (fused, score), video in zip(outputs, suite.X_test):
+        assert fused.shape == (len(video), suite.n_classes + 1)
+        assert score.shape == (suite.n_classes,)
+    # test.py's class rule: nothing reaches 0.5 -> the arg-max class only
+    fused = np.zeros((10, 3))
+    fused[2:5, 1] = 0.9
+    fused[:, -1] = 0.95
+    fused[2:5, -1] = 0.05
+    rows = adapter.official_postprocess(official.utils, fused, np.array([0.1, 0.3]), 10)
+    assert set(rows[:, 2]) == {1}
+    # the fake utils: first proposal at 1/24-snippet resolution, in seconds -> snippets
+    assert rows[0, 0] == pytest.approx(2.0) and rows[0, 1] == pytest.approx(5.0)
+    with pytest.raises(ValueError, match="action clicks"):
+        adapter.train_official(official, types.SimpleNamespace(
+            name="x", action_clicks_train=None), 0, budget)

@@ -217,11 +217,29 @@ def test_criterion_total_is_the_weighted_sum_of_its_terms():
 def test_criterion_without_mining_uses_only_the_clicks():
     outputs, targets = _criterion_inputs()
     targets["click_labels"][1, 1] = N  # drop the background click
-    terms = _criterion(label_mining=False)(outputs, targets)
+    terms = _criterion(label_mining=False, fallback_mining=None)(outputs, targets)
     assert terms["loss_point_background"].item() == 0
     assert terms["loss_separation"].item() == 0  # no background point, one action each
     mined = _criterion(label_mining=True)(outputs, targets)
     assert mined["loss_point_background"].item() > 0  # forced background in every gap
+
+
+def test_criterion_without_module_b_falls_back_to_lacps_seeds():
+    from sktal.localizers._fsptal import focal_point_loss
+    from sktal.localizers._fsptal_functional import lacp_seeds
+
+    outputs, targets = _criterion_inputs()
+    targets["click_labels"][1, 1] = N
+    terms = _criterion(label_mining=False, fallback_mining="lacp")(outputs, targets)
+    scores, fused = outputs["scores"], outputs["fused"]
+    _, background = lacp_seeds(scores[..., -1].detach(), targets["click_labels"],
+                               n_classes=2, mask=None)
+    assert background.any()  # each edge gap gets background, as in LACP's code
+    probabilities = torch.cat([fused, scores[..., -1:]], -1)
+    target = torch.zeros_like(probabilities)
+    target[..., -1] = 1
+    expected = focal_point_loss(probabilities, target, background)
+    assert terms["loss_point_background"].item() == pytest.approx(expected.item())
 
 
 def test_criterion_switched_off_terms_are_zero():
@@ -368,3 +386,38 @@ def test_criterion_on_a_padded_batch_is_the_mean_of_its_videos():
     for name in FSPTALLoss.term_names:
         expected = [s[name].item() for s in singles]
         assert batch[name].item() == pytest.approx(sum(expected) / 2, rel=1e-5, abs=1e-6), name
+
+
+def test_completeness_loss_matches_hand_computation():
+    from sktal.localizers._fsptal import completeness_loss
+
+    q = torch.tensor([[0.1, 0.8, 0.9, 0.2, 0.1, 0.0]])[..., None]
+    dense = torch.tensor([[0, 1, 1, 0, 0, 0]], dtype=torch.bool)[..., None]
+    # action [1, 2]: .85 - q[0] (outer [floor(1 - .5), 0]) -> 1 - .75 = .25;
+    # background on 1 - q: [0]: .9, no outer -> .1; [3, 5]: .9 - (1 - q[2]) -> .2
+    loss = completeness_loss(q, dense, torch.tensor([[True]]), None,
+                             contrast_outer_ratio=0.25)
+    assert loss.item() == pytest.approx((0.25 + (0.1 + 0.2) / 2) ** 2)
+    # a second video without a searched class counts in the batch mean, as in LACP
+    q2, dense2 = torch.cat([q, q]), torch.cat([dense, dense])
+    loss = completeness_loss(q2, dense2, torch.tensor([[True], [False]]), None,
+                             contrast_outer_ratio=0.25)
+    assert loss.item() == pytest.approx(((0.25 + 0.15) / 2) ** 2)
+    # padding ends the video: the last background run is [3, 4] on a length-5 video,
+    # .85 minus its outer [floor(3 - .5), 2] = .1 -> 1 - .75
+    mask = torch.tensor([[True] * 5 + [False]])
+    loss = completeness_loss(q, dense, torch.tensor([[True]]), mask,
+                             contrast_outer_ratio=0.25)
+    assert loss.item() == pytest.approx((0.25 + (0.1 + 0.25) / 2) ** 2)
+
+
+def test_criterion_completeness_term_uses_the_searched_labels():
+    outputs, targets = _criterion_inputs()
+    off = _criterion()(outputs, targets)
+    assert off["loss_completeness"].item() == 0
+    on = _criterion(lambda_completeness=2.0)(outputs, targets)
+    assert on["loss_completeness"].item() > 0
+    assert on["loss"].item() == pytest.approx(
+        off["loss"].item() + 2.0 * on["loss_completeness"].item(), rel=1e-5)
+    on["loss"].backward()
+    assert torch.isfinite(outputs["scores"].grad).all()

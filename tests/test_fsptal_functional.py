@@ -8,8 +8,11 @@ from sktal._resampling import IGNORE_INDEX, interpolate_rows, map_click_labels, 
 from sktal.localizers._fsptal_functional import (
     class_runs,
     extension_positions,
+    lacp_seeds,
     mine_point_labels,
+    optimal_sequence,
     outer_ranges,
+    sequence_constraints,
 )
 
 N = IGNORE_INDEX
@@ -226,6 +229,96 @@ def test_mining_matches_a_loop_implementation_of_alg2(seed):
         assert action[v, n:].eq(N).all() and not bkg[v, n:].any()
 
 
+# ------------------------------------------------------------ LACP's select_seed
+def _reference_lacp_seeds(b, points, n_classes):
+    """LACP's seed rule written as loops over gaps, straight from its description."""
+    length = len(b)
+    act = [t for t in range(length) if 0 <= points[t] < n_classes]
+    bkg = np.zeros(length, dtype=bool)
+    out = [N] * length
+    for t in act:
+        out[t] = int(points[t])
+    if not act:
+        return out, [int(points[t] == n_classes) for t in range(length)]
+    gaps = []
+    if act[0] > 0:
+        gaps.append(("left", 0, act[0]))
+    gaps += [("middle", a + 1, c) for a, c in zip(act, act[1:]) if c - a > 1]
+    if act[-1] < length - 1:
+        gaps.append(("right", act[-1] + 1, length))
+    for kind, lo, hi in gaps:
+        seeds = [t for t in range(lo, hi) if b[t] >= 0.95]
+        best = lo + int(np.argmax(b[lo:hi]))
+        if kind == "left":
+            bkg[lo:(seeds[-1] if seeds else best) + 1] = True
+        elif kind == "right":
+            bkg[(seeds[0] if seeds else best):hi] = True
+        elif len(seeds) >= 2:
+            bkg[seeds[0]:seeds[-1] + 1] = True
+        else:
+            bkg[seeds + [best]] = True
+    bkg |= np.asarray(points) == n_classes  # background clicks, which stop the growth
+    for kind, lo, hi in gaps:
+        if kind != "left":  # grow from the point on the left, rightwards
+            for t in range(lo, hi):
+                if b[t] > 0.1 or bkg[t]:
+                    break
+                out[t] = int(points[lo - 1])
+        if kind != "right":  # from the point on the right, leftwards
+            for t in range(hi - 1, lo - 1, -1):
+                if b[t] > 0.1 or bkg[t]:
+                    break
+                out[t] = int(points[hi])
+    return out, [int(x) for x in bkg]
+
+
+def test_lacp_seeds_hand_example():
+    #     0     1     2    3     4    5     6    7     8     9
+    b = [0.97, 0.5, 0.05, N, 0.05, 0.96, 0.2, 0.97, 0.3, 0.02]
+    b = [0.0 if x == N else x for x in b]
+    points = [N, N, N, 1, N, N, N, N, 0, N]
+    action, bkg = lacp_seeds(torch.tensor([b]), torch.tensor([points]), n_classes=2,
+                             mask=None)
+    # left gap [0..2]: seed at 0 -> [0]; pseudo action 2 (b <= .1) takes class 1, 1 stops
+    # middle [4..7]: seeds 5 and 7 -> 5..7 background; 4 grows from point 3;
+    # right [9]: no seed -> its max (9) is background, so it is not an action point
+    assert bkg[0].int().tolist() == [1, 0, 0, 0, 0, 1, 1, 1, 0, 1]
+    assert action[0].tolist() == [N, N, 1, 1, 1, N, N, N, 0, N]
+
+
+def test_lacp_seeds_middle_gap_with_one_seed_adds_the_maximum():
+    b = [0.0, 0.96, 0.2, 0.99, 0.5, 0.0]  # one seed (3) in [1..4]? no: 1 and 3 are seeds
+    action, bkg = lacp_seeds(torch.tensor([b]), torch.tensor([[0, N, N, N, N, 0]]),
+                             n_classes=1, mask=None)
+    assert bkg[0].int().tolist() == [0, 1, 1, 1, 0, 0]
+    b = [0.0, 0.5, 0.9, 0.96, 0.5, 0.0]  # one seed (3), the max is 3 itself
+    action, bkg = lacp_seeds(torch.tensor([b]), torch.tensor([[0, N, N, N, N, 0]]),
+                             n_classes=1, mask=None)
+    assert bkg[0].int().tolist() == [0, 0, 0, 1, 0, 0]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lacp_seeds_match_a_loop_implementation(seed):
+    rng = np.random.default_rng(seed)
+    n_videos, length, n_classes = 3, 25, 3
+    b = rng.random((n_videos, length)) ** rng.uniform(0.2, 4)
+    b = np.where(rng.random((n_videos, length)) < 0.15, 0.97, b)
+    points = np.full((n_videos, length), N)
+    for v in range(n_videos):
+        where = rng.choice(length, size=rng.integers(0, 6), replace=False)
+        points[v, where] = rng.integers(0, n_classes + 1, size=len(where))
+    lengths = [length, 19, 7]
+    mask = np.arange(length)[None] < np.array(lengths)[:, None]
+    points[~mask] = N
+    action, bkg = lacp_seeds(torch.tensor(b), torch.tensor(points), n_classes=n_classes,
+                             mask=torch.tensor(mask))
+    for v, n in enumerate(lengths):
+        exp_action, exp_bkg = _reference_lacp_seeds(b[v, :n], points[v, :n], n_classes)
+        assert action[v, :n].tolist() == exp_action
+        assert bkg[v, :n].int().tolist() == exp_bkg
+        assert action[v, n:].eq(N).all() and not bkg[v, n:].any()
+
+
 # -------------------------------------------------------------- runs and OIC ranges
 def test_class_runs_find_runs_and_same_class_neighbours():
     action = torch.tensor([[0, 0, N, 1, 0, N, N, 0],
@@ -272,3 +365,83 @@ def test_outer_ranges_stop_at_neighbouring_segments():
     left, right = outer_ranges(start, end, torch.tensor([-1, -1]), torch.tensor([40, 40]),
                                contrast_outer_ratio=0.0)
     assert left.tolist() == [4, 2] and right.tolist() == [19, 9]
+
+
+# ------------------------------------------------------- LACP's optimal sequence
+def _oic(row, s, e, delta=0.25):
+    size = e - s + 1
+    lo, hi = max(0, int(np.floor(s - delta * size))), min(len(row) - 1,
+                                                          int(np.floor(e + delta * size)))
+    outer = list(range(lo, s)) + list(range(e + 1, hi + 1))
+    return np.mean(row[s:e + 1]) - (np.mean(row[outer]) if outer else 0.0)
+
+
+def _brute_force_sequence(scores, labels, low, high):
+    """Every choice of segment ends; the best mean contrast and its labelling."""
+    import itertools
+    length, n = len(scores), len(labels)
+    choices = [range(high[k], low[k + 1]) for k in range(n - 1)]
+    best, best_labels = -np.inf, None
+    for cut in itertools.product(*choices):
+        ends = list(cut) + [length - 1]
+        total, start, out = 0.0, 0, np.zeros(length, dtype=np.int8)
+        for k, end in enumerate(ends):
+            row = scores if labels[k] == 1 else 1 - scores
+            total += _oic(row, start, end)
+            out[start:end + 1] = labels[k]
+            start = end + 1
+        if total / n > best + 1e-12:
+            best, best_labels = total / n, out
+    return best, best_labels
+
+
+def test_sequence_constraints_hand_example():
+    #        0  1  2  3  4  5  6  7  8  9
+    act = [0, 0, 1, 1, 0, 0, 0, 1, 0, 0]
+    bkg = [1, 0, 0, 0, 0, 1, 1, 0, 0, 1]
+    labels, low, high = sequence_constraints(np.array(act, bool), np.array(bkg, bool))
+    assert labels.tolist() == [0, 1, 0, 1, 0]
+    assert low.tolist() == [0, 2, 5, 7, 9] and high.tolist() == [0, 3, 6, 7, 9]
+    # no background seed before / after: the action segments reach the edges; two
+    # action runs with no background seed between them are one segment
+    labels, low, high = sequence_constraints(np.array([0, 1, 0, 1, 0], bool),
+                                             np.zeros(5, bool))
+    assert labels.tolist() == [1] and low.tolist() == [0] and high.tolist() == [4]
+
+
+def test_optimal_sequence_hand_example():
+    scores = np.array([0.1, 0.2, 0.9, 0.8, 0.7, 0.1, 0.0, 0.1])
+    act = np.zeros(8, bool)
+    act[3] = True
+    bkg = np.zeros(8, bool)
+    bkg[[0, 7]] = True
+    labels, score = optimal_sequence(scores, act, bkg, outer_ratio=0.25)
+    # action [2, 4]: .8 minus its outer range [floor(2 - .75), 1] = [1] on the left
+    # (floor(4 + .75) = 4: none on the right) -> .8 - .2; background [0, 1] on 1 - q:
+    # .85, no outer (floor(.5) = 0); [5, 7]: mean(.9, 1, .9) minus 1 - q[4] = .3
+    assert labels.tolist() == [0, 0, 1, 1, 1, 0, 0, 0]
+    expected = ((0.8 - 0.2) + 0.85 + (np.mean([0.9, 1.0, 0.9]) - 0.3)) / 3
+    assert score == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_optimal_sequence_matches_a_brute_force_search(seed):
+    rng = np.random.default_rng(seed)
+    length = int(rng.integers(4, 13))
+    scores = rng.random(length)
+    kind = rng.choice(3, size=length, p=[0.6, 0.2, 0.2])  # free / action / background
+    if not (kind == 1).any():
+        kind[rng.integers(length)] = 1
+    act, bkg = kind == 1, kind == 2
+    labels, score = optimal_sequence(scores, act, bkg, outer_ratio=0.25)
+    seg, low, high = sequence_constraints(act, bkg)
+    best, best_labels = _brute_force_sequence(scores, seg, low, high)
+    assert score == pytest.approx(best)
+    assert labels.tolist() == best_labels.tolist()
+    assert labels[act].all() and not labels[bkg & ~act].any()  # seeds respected
+
+
+def test_optimal_sequence_without_action_seeds_is_all_background():
+    labels, score = optimal_sequence(np.ones(5), np.zeros(5, bool), np.ones(5, bool),
+                                     outer_ratio=0.25)
+    assert labels.tolist() == [0] * 5 and score == 0.0

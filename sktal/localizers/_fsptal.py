@@ -24,7 +24,14 @@ from ..nn import (
     valid_mask_or_none,
     zero_loss,
 )
-from ._fsptal_functional import class_runs, extension_positions, mine_point_labels, outer_ranges
+from ._fsptal_functional import (
+    class_runs,
+    extension_positions,
+    lacp_seeds,
+    mine_point_labels,
+    outer_ranges,
+    search_pseudo_labels,
+)
 
 #: kernel size of the first (temporal) convolution, as in LACP
 CONV_KERNEL_SIZE = 3
@@ -148,6 +155,70 @@ def score_contrast_loss(fused, action, labels, mask, *, contrast_outer_ratio):
     return _mean_over_videos(best_gap.view(shape), valid.view(shape))
 
 
+def completeness_loss(fused, dense, searched, mask, *, contrast_outer_ratio):
+    """LACP's completeness loss on the optimal-sequence pseudo labels.
+
+    For each searched (video, class) pair, every action segment (run of ``dense``)
+    scores ``1 - OIC`` on ``q̂[:, c]`` and every background segment (run of not
+    ``dense``, within the video) ``1 - OIC`` on ``1 - q̂[:, c]``; the outer range is
+    ``floor(δ·l)`` snippets each side clipped to the video (:func:`outer_ranges`
+    without neighbours; empty: 0). Per video, the action terms are averaged over its
+    action segments of all classes and the background terms over its background
+    segments; each is summed over videos and divided by the batch size (a video
+    without segments counts as 0), and the loss is ``(act + bkg) ** 2``, as in LACP's
+    code. One difference: LACP's run detection (differences of the labels) ends the
+    run that reaches the video's last snippet one snippet early, drops it when it is
+    that snippet alone, and skips a class whose labels never change; sktal scores
+    every run whole (checked against LACP's ``Total_loss``: equal otherwise).
+
+    Parameters
+    ----------
+    fused : torch.Tensor of shape (B, T, C)
+    dense : torch.Tensor of shape (B, T, C), bool
+    searched : torch.Tensor of shape (B, C), bool
+    mask : torch.Tensor of shape (B, T), bool, or None
+    contrast_outer_ratio : float
+        δ.
+    """
+    n_videos, length, n_classes = fused.shape
+    valid = (torch.ones(n_videos, length, dtype=torch.bool, device=fused.device)
+             if mask is None else mask.bool())
+    lengths = valid.sum(1)
+    rows_ok = searched.reshape(-1)
+    total = zero_loss(fused)
+    for flags, values in ((dense, fused), (~dense, 1 - fused)):
+        flags = (flags & valid.unsqueeze(-1)).transpose(1, 2).reshape(-1, length)
+        flags = flags & rows_ok[:, None]
+        steps = torch.diff(F.pad(flags.to(torch.int8), (1, 1)), dim=-1)
+        row, start = torch.nonzero(steps == 1, as_tuple=True)
+        end = torch.nonzero(steps == -1, as_tuple=True)[1] - 1
+        if row.numel() == 0:
+            continue
+        video = torch.div(row, n_classes, rounding_mode="floor")
+        left, right = outer_ranges(start, end, torch.full_like(start, -1),
+                                   lengths[video], contrast_outer_ratio=contrast_outer_ratio)
+        cumulative = F.pad(values.transpose(1, 2).reshape(-1, length).cumsum(-1), (1, 0))
+        rows = cumulative[row]
+
+        def range_sum(lo, hi):  # sum and size of [lo, hi]
+            size = (hi - lo + 1).clamp(min=0)
+            lo, hi = lo.clamp(0, length), (hi + 1).clamp(0, length)
+            return rows.gather(1, hi[:, None])[:, 0] - rows.gather(1, lo[:, None])[:, 0], size
+
+        inner, inner_size = range_sum(start, end)
+        left_sum, left_size = range_sum(left, start - 1)
+        right_sum, right_size = range_sum(end + 1, right)
+        outer_size = left_size + right_size
+        outer = torch.where(outer_size > 0, (left_sum + right_sum) / outer_size.clamp(min=1),
+                            torch.zeros_like(inner))
+        gap = 1 - (inner / inner_size - outer)
+        per_video = torch.zeros(n_videos, dtype=fused.dtype, device=fused.device)
+        count = per_video.index_add(0, video, torch.ones_like(gap))
+        summed = torch.zeros_like(per_video).index_add(0, video, gap)
+        total = total + (summed / count.clamp(min=1)).sum() / n_videos
+    return total ** 2
+
+
 def feature_separation_loss(embedding, action, background, *, similarity_same,
                             similarity_diff):
     """``L_fs`` (Eq. 11–14): hinge losses on hard-mined cosine similarities.
@@ -209,17 +280,18 @@ class FSPTALLoss(nn.Module):
     """``λ1 L_vid + λ2 L_point + λ3 L_score + λ4 L_fs`` (Eq. 15).
 
     Pseudo labels are mined on the fly from the detached scores of the batch
-    (:func:`mine_point_labels`) whenever ``label_mining`` is on; otherwise the action and
+    (:func:`mine_point_labels`) whenever ``label_mining`` is on; otherwise by LACP's
+    rule (:func:`lacp_seeds`) when ``fallback_mining='lacp'``, or the action and
     background points are the (extended) clicks alone. Every argument is the
     :class:`FSPTAL` parameter of the same name.
     """
 
     term_names = ("loss_fore", "loss_back", "loss_point_action", "loss_point_background",
-                  "loss_score", "loss_separation")
+                  "loss_score", "loss_separation", "loss_completeness")
 
     def __init__(self, *, topk_ratio, lambda_video, lambda_point, lambda_score,
-                 lambda_separation, label_mining, background_threshold, action_threshold,
-                 contrast_outer_ratio, similarity_same, similarity_diff,
+                 lambda_separation, lambda_completeness, label_mining, fallback_mining,
+                 background_threshold, action_threshold, contrast_outer_ratio, similarity_same, similarity_diff,
                  foreground_confidence, video_loss_reduction):
         super().__init__()
         self.topk_ratio = topk_ratio
@@ -227,7 +299,9 @@ class FSPTALLoss(nn.Module):
         self.lambda_point = lambda_point
         self.lambda_score = lambda_score
         self.lambda_separation = lambda_separation
+        self.lambda_completeness = lambda_completeness
         self.label_mining = label_mining
+        self.fallback_mining = fallback_mining
         self.background_threshold = background_threshold
         self.action_threshold = action_threshold
         self.contrast_outer_ratio = contrast_outer_ratio
@@ -246,6 +320,9 @@ class FSPTALLoss(nn.Module):
                 background_threshold=self.background_threshold,
                 action_threshold=self.action_threshold, mask=mask,
             )
+        elif self.fallback_mining == "lacp":
+            action, background = lacp_seeds(scores[..., -1].detach(), points,
+                                            n_classes=n_classes, mask=mask)
         else:
             is_action = (points >= 0) & (points < n_classes)
             action = torch.where(is_action, points, torch.full_like(points, IGNORE_INDEX))
@@ -276,8 +353,17 @@ class FSPTALLoss(nn.Module):
                                     similarity_diff=self.similarity_diff)
             if "embedding" in outputs and self.lambda_separation else zero_loss(fused)
         )
+        if self.lambda_completeness:
+            dense, searched = search_pseudo_labels(
+                fused.detach(), action, background, labels, mask,
+                outer_ratio=self.contrast_outer_ratio)
+            terms["loss_completeness"] = completeness_loss(
+                fused, dense, searched, mask, contrast_outer_ratio=self.contrast_outer_ratio)
+        else:
+            terms["loss_completeness"] = zero_loss(fused)
         terms["loss"] = (
-            self.lambda_video * (terms["loss_fore"] + terms["loss_back"])
+            self.lambda_completeness * terms["loss_completeness"]
+            + self.lambda_video * (terms["loss_fore"] + terms["loss_back"])
             + self.lambda_point * (terms["loss_point_action"] + terms["loss_point_background"])
             + self.lambda_score * terms["loss_score"]
             + self.lambda_separation * terms["loss_separation"]
@@ -309,7 +395,15 @@ class FSPTAL(BaseLocalizer):
         τ2, sampling weight of the snippet before and after each run of clicks.
     label_mining : bool, default=True
         Module B: mine pseudo action and background points from each batch's detached
-        scores. ``False`` trains on the clicks alone.
+        scores (Alg. 2). ``False`` falls back to `fallback_mining`.
+    fallback_mining : {'lacp', None}, default='lacp'
+        What mines when ``label_mining=False``. ``'lacp'``: the parent's rule that
+        module B replaces (LACP's ``select_seed``: background seeds at ``b_t >= 0.95``,
+        pseudo action points at ``b_t <= 0.1`` beside each click;
+        :func:`~sktal.localizers._fsptal_functional.lacp_seeds`), so that switching B
+        off removes FS-PTAL's change, not LACP's mining. ``None``: the clicks alone,
+        i.e. no background point at all (sktal's earlier reading; the paper does not
+        say which its "w/o B" row used).
     background_threshold : float, default=0.85
         γ_bkg: background score above which a snippet is a pseudo background point.
     action_threshold : float, default=0.25
@@ -329,6 +423,12 @@ class FSPTAL(BaseLocalizer):
     lambda_video, lambda_point, lambda_score, lambda_separation : float, default=1.0
         λ1…λ4 of ``L_vid``, ``L_point``, ``L_score`` (module C; 0 disables it) and
         ``L_fs``.
+    lambda_completeness : float, default=0.0
+        Weight of LACP's completeness loss (:func:`completeness_loss`) on the dense
+        pseudo labels of its optimal-sequence search
+        (:func:`~sktal.localizers._fsptal_functional.optimal_sequence`, run on each
+        batch's detached scores and mined points). 0: off, as in FS-PTAL's Eq. 15,
+        whose score contrast (module C) replaces it; LACP's code weighs it 1.
     agnostic_proposals : bool, default=True
         Also propose segments where ``1 - b_t`` is high (LACP's inference).
     foreground_confidence : {'fac', 'attention'}, default='fac'
@@ -344,7 +444,11 @@ class FSPTAL(BaseLocalizer):
         20 classes the summed loss swamps the point losses and training collapses
         (``benchmarks/run_methods.py``'s reduced THUMOS14-timeline suite: 0.6 ± 0.5
         avg mAP 0.1:0.7 with ``'sum'``), while with 5 classes ``'sum'`` is the
-        better one (``benchmarks/bench_fsptal.py --fidelity``).
+        better one (``benchmarks/bench_fsptal.py --fidelity``). The mean is also the
+        scale of the only public code of this line, LACP's (``nn.BCELoss`` averaged
+        over the classes, next to point losses summed over the C + 1 channels, as
+        here); FS-PTAL's code is not public, so which scale its numbers came from
+        is unknown.
 %(common_parameters)s
     Attributes
     ----------
@@ -357,8 +461,12 @@ class FSPTAL(BaseLocalizer):
     Notes
     -----
     Table 2 ablations of the paper as parameters: without A ``label_extension=False``;
-    without B ``label_mining=False``; without C ``lambda_score=0``; without D
-    ``feature_separation=False``.
+    without B ``label_mining=False`` (LACP's seed mining then applies,
+    `fallback_mining`); without C ``lambda_score=0``; without D
+    ``feature_separation=False``. All four off, with ``lambda_completeness=1`` and
+    ``n_segments=None``, is LACP's training (its feature contrast loss, video loss
+    form and 0.5 weight on the action point loss aside);
+    ``benchmarks/compare_official.py --lacp`` trains it next to LACP's code.
 
     Pseudo labels are recomputed for every batch from its detached training-mode
     scores, as LACP mines its background points, rather than on an epoch schedule:
@@ -419,6 +527,7 @@ class FSPTAL(BaseLocalizer):
         "point_weight": dict(kind=numbers.Real, low=0, include_low=False),
         "neighbour_weight": dict(kind=numbers.Real, low=0, include_low=False),
         "label_mining": dict(kind=(bool, np.bool_)),
+        "fallback_mining": dict(options=("lacp", None)),
         "background_threshold": dict(kind=numbers.Real, low=0, high=1),
         "action_threshold": dict(kind=numbers.Real, low=0, high=1),
         "contrast_outer_ratio": dict(kind=numbers.Real, low=0),
@@ -431,18 +540,19 @@ class FSPTAL(BaseLocalizer):
         "lambda_point": dict(kind=numbers.Real, low=0),
         "lambda_score": dict(kind=numbers.Real, low=0),
         "lambda_separation": dict(kind=numbers.Real, low=0),
+        "lambda_completeness": dict(kind=numbers.Real, low=0),
         "agnostic_proposals": dict(kind=(bool, np.bool_)),
         "foreground_confidence": dict(options=("fac", "attention")),
         "video_loss_reduction": dict(options=("sum", "mean")),
     }
 
     def __init__(self, *, label_extension=True, point_weight=2.5, neighbour_weight=1.67,
-                 label_mining=True, background_threshold=0.85, action_threshold=0.25,
-                 contrast_outer_ratio=0.25, feature_separation=True, embedding_size=32,
-                 embedding_hidden_size=512, similarity_same=0.9, similarity_diff=0.1,
-                 lambda_video=1.0, lambda_point=1.0, lambda_score=1.0,
-                 lambda_separation=1.0, agnostic_proposals=True, foreground_confidence="fac",
-                 video_loss_reduction="mean", n_segments=750,
+                 label_mining=True, fallback_mining="lacp", background_threshold=0.85,
+                 action_threshold=0.25, contrast_outer_ratio=0.25, feature_separation=True,
+                 embedding_size=32, embedding_hidden_size=512, similarity_same=0.9,
+                 similarity_diff=0.1, lambda_video=1.0, lambda_point=1.0, lambda_score=1.0,
+                 lambda_separation=1.0, lambda_completeness=0.0, agnostic_proposals=True,
+                 foreground_confidence="fac", video_loss_reduction="mean", n_segments=750,
                  resampling="interpolate", hidden_size=2048, dropout=0.7, topk_ratio=8,
                  lr=1e-4, weight_decay=5e-4, batch_size=16, max_epochs=120,
                  class_threshold=0.25, class_fallback="argmax", nms_threshold=0.7, max_detections=1000, tiou_thresholds=None,
@@ -454,6 +564,7 @@ class FSPTAL(BaseLocalizer):
         self.point_weight = point_weight
         self.neighbour_weight = neighbour_weight
         self.label_mining = label_mining
+        self.fallback_mining = fallback_mining
         self.background_threshold = background_threshold
         self.action_threshold = action_threshold
         self.contrast_outer_ratio = contrast_outer_ratio
@@ -466,6 +577,7 @@ class FSPTAL(BaseLocalizer):
         self.lambda_point = lambda_point
         self.lambda_score = lambda_score
         self.lambda_separation = lambda_separation
+        self.lambda_completeness = lambda_completeness
         self.agnostic_proposals = agnostic_proposals
         self.foreground_confidence = foreground_confidence
         self.video_loss_reduction = video_loss_reduction
@@ -519,8 +631,8 @@ class FSPTAL(BaseLocalizer):
     def _build_criterion(self, n_classes):
         return FSPTALLoss(**{k: getattr(self, k) for k in (
             "topk_ratio", "lambda_video", "lambda_point", "lambda_score",
-            "lambda_separation", "label_mining", "background_threshold",
-            "action_threshold", "contrast_outer_ratio", "similarity_same",
+            "lambda_separation", "lambda_completeness", "label_mining", "fallback_mining",
+            "background_threshold", "action_threshold", "contrast_outer_ratio", "similarity_same",
             "similarity_diff", "foreground_confidence", "video_loss_reduction",
         )})
 

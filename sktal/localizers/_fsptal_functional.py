@@ -238,3 +238,272 @@ def outer_ranges(start, end, previous_end, next_start, *, contrast_outer_ratio):
     left = torch.floor(start - contrast_outer_ratio * size).long()
     right = torch.floor(end + contrast_outer_ratio * size).long()
     return torch.maximum(left, previous_end + 1), torch.minimum(right, next_start - 1)
+
+
+#: LACP's seed thresholds (``utils.select_seed`` of the official code): background
+#: seeds where ``b_t >= 0.95``, pseudo action points where ``b_t <= 0.1``
+LACP_BACKGROUND_THRESHOLD = 0.95
+LACP_ACTION_THRESHOLD = 0.1
+
+
+def lacp_seeds(background, point_labels, *, n_classes, mask):
+    """LACP's background seeds and pseudo action points (its ``select_seed``).
+
+    The rule that FS-PTAL's mining (:func:`mine_point_labels`) replaces. Per video, the
+    action points split the timeline into gaps:
+
+    * **edge gaps** (before the first / after the last action point): the snippets with
+      ``b_t >= 0.95`` are seeds and everything from the video edge to the innermost
+      seed is background; without a seed, everything from the edge to the gap's
+      highest ``b_t`` (first maximum) is;
+    * **gaps between two action points**: with at least two seeds, everything from the
+      first to the last is background; with fewer, the seed (if any) and the gap's
+      highest ``b_t`` are;
+    * **pseudo action points**: from each action point outwards into its gaps,
+      consecutive snippets with ``b_t <= 0.1`` that are not background take its class,
+      up to the first snippet that breaks the run.
+
+    A video without action points gets neither. Background clicks (label
+    ``n_classes``; LACP has none) are background points too and stop the growth. Vectorised over the batch: gaps are
+    numbered by a cumulative sum of the action points, as in :func:`mine_point_labels`.
+
+    Parameters
+    ----------
+    background : torch.Tensor of shape (B, T)
+        Background scores ``b_t``.
+    point_labels : torch.Tensor of shape (B, T), long
+        Class index at action points, ``n_classes`` at background clicks, anything
+        else (e.g. ``-100``) elsewhere.
+    n_classes : int
+    mask : torch.Tensor of shape (B, T), bool, or None
+        ``True`` on valid (not padded) snippets.
+
+    Returns
+    -------
+    action : torch.Tensor of shape (B, T), long
+        Class index at original and pseudo action points, ``-100`` elsewhere.
+    background : torch.Tensor of shape (B, T), bool
+    """
+    n_videos, length = background.shape
+    device = background.device
+    valid = torch.ones_like(background, dtype=torch.bool) if mask is None else mask.bool()
+    pos = torch.arange(length, device=device).expand(n_videos, length)
+    is_action = (point_labels >= 0) & (point_labels < n_classes) & valid
+    free = valid & ~is_action
+    gap = torch.cumsum(is_action.long(), dim=1)
+    n_points = gap[:, -1:]
+    keys = gap + torch.arange(n_videos, device=device).unsqueeze(1) * (length + 1)
+    n_keys = n_videos * (length + 1)
+    fkeys = keys[free]
+
+    def reduce(values, how, fill):
+        return _segment_reduce(values[free], fkeys, n_keys, how, fill)[keys]
+
+    seeds = free & (background >= LACP_BACKGROUND_THRESHOLD)
+    n_seeds = reduce(seeds.long(), "sum", 0)
+    first_seed = reduce(torch.where(seeds, pos, length), "amin", length)
+    last_seed = reduce(torch.where(seeds, pos, -1), "amax", -1)
+    best = reduce(background, "amax", float("-inf"))
+    first_best = reduce(torch.where(free & (background == best), pos, length), "amin",
+                        length)
+    left_edge = (gap == 0) & (n_points > 0)
+    right_edge = (gap == n_points) & (n_points > 0)
+    middle = (gap > 0) & (gap < n_points)
+    is_background = free & (
+        (left_edge & (pos <= torch.where(n_seeds > 0, last_seed, first_best)))
+        | (right_edge & (pos >= torch.where(n_seeds > 0, first_seed, first_best)))
+        | (middle & torch.where(n_seeds >= 2, (pos >= first_seed) & (pos <= last_seed),
+                                seeds | (pos == first_best)))
+        | (point_labels == n_classes)
+    )
+    # pseudo action points: unbroken runs of b <= 0.1 (not background) beside a point
+    blocked = (free & ~((background <= LACP_ACTION_THRESHOLD) & ~is_background)).long()
+    broken = torch.cumsum(blocked, dim=1)  # at an action point: the count before it
+    left = torch.cummax(torch.where(is_action, pos, -1), dim=1).values
+    right = torch.where(is_action, pos, length).flip(1).cummin(dim=1).values.flip(1)
+    at_left = broken.gather(1, left.clamp(min=0))
+    at_right = broken.gather(1, right.clamp(max=length - 1))
+    take_left = free & (left >= 0) & (broken == at_left)
+    take_right = free & (right < length) & (broken - blocked == at_right)
+    left_class = point_labels.gather(1, left.clamp(min=0))
+    right_class = point_labels.gather(1, right.clamp(max=length - 1))
+    action = torch.full_like(point_labels, IGNORE_INDEX)
+    action = torch.where(take_left, left_class, action)
+    action = torch.where(take_right, right_class, action)
+    action = torch.where(is_action, point_labels, action)
+    return action, is_background & ~is_action
+
+
+def _runs(flags):
+    """``(start, end)`` (inclusive) of the runs of True in a 1-d bool array."""
+    edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+
+
+def _oic_table(prefix, starts, ends, length, outer_ratio):
+    """OIC of ``[s, e]`` for every ``s`` in ``starts`` (rows) and ``e`` in ``ends``.
+
+    ``mean(inside) - mean(outer)``, the outer range ``floor(δ·l)`` snippets each side
+    clipped to the video (empty: 0); ``prefix``: cumulative sum with a leading 0.
+    """
+    s, e = starts[:, None], ends[None, :]
+    size = e - s + 1
+    inner = (prefix[np.maximum(e + 1, s)] - prefix[s]) / np.maximum(size, 1)
+    lo = np.clip(np.floor(s - outer_ratio * size).astype(np.int64), 0, s)
+    hi = np.clip(np.floor(e + outer_ratio * size).astype(np.int64), e, length - 1)
+    n_outer = (s - lo) + (hi - e)
+    outer = (prefix[s] - prefix[lo] + prefix[hi + 1] - prefix[e + 1]) / np.maximum(n_outer, 1)
+    return np.where(size > 0, inner - np.where(n_outer > 0, outer, 0.0), -np.inf)
+
+
+def sequence_constraints(action_seeds, background_seeds):
+    """The alternating segments an optimal sequence must consist of (LACP).
+
+    Runs of action seeds are action segments; between two of them, the background
+    seeds (first to last) form a background segment; before the first (after the
+    last) run, the background seeds and everything up to the video edge do, and
+    without any background seed there the action segment reaches the edge. Two
+    action runs with no background seed between them are one segment.
+
+    Returns
+    -------
+    labels : ndarray of shape (K,), int
+        1 (action) or 0 (background), alternating.
+    low, high : ndarray of shape (K,), int
+        Each segment must cover ``[low, high]``; ``low[0] = 0``, ``high[-1] = T - 1``.
+        Empty (K = 0) without action seeds.
+    """
+    action_seeds = np.asarray(action_seeds, dtype=bool)
+    background = np.asarray(background_seeds, dtype=bool) & ~action_seeds
+    length = len(action_seeds)
+    starts, ends = _runs(action_seeds)
+    if not len(starts):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    bkg = np.flatnonzero(background)
+    segments = []  # [label, low, high]
+    before = bkg[bkg < starts[0]]
+    if len(before):
+        segments.append([0, 0, int(before[-1])])
+    for i, (s, e) in enumerate(zip(starts, ends)):
+        if segments and segments[-1][0] == 1:  # no background seed since: merge
+            segments[-1][2] = int(e)
+        else:
+            segments.append([1, int(s), int(e)])
+        nxt = starts[i + 1] if i + 1 < len(starts) else length
+        gap = bkg[(bkg > e) & (bkg < nxt)]
+        if len(gap):
+            segments.append([0, int(gap[0]), int(gap[-1])])
+    segments[0][1], segments[-1][2] = 0, length - 1
+    labels, low, high = (np.asarray(col, dtype=np.int64) for col in zip(*segments))
+    return labels, low, high
+
+
+def optimal_sequence(scores, action_seeds, background_seeds, *, outer_ratio):
+    """LACP's optimal sequence for one class: the best alternating labelling.
+
+    Among all labellings of the video into alternating action / background segments
+    that respect :func:`sequence_constraints` (every segment covers its seeds), the
+    one with the highest mean completeness: each action segment scores its
+    outer-inner contrast on ``scores``, each background segment on ``1 - scores``
+    (outer range δ = ``outer_ratio`` of its length, clipped to the video, empty: 0).
+    The number of segments is fixed by the seeds, so the best mean is the best sum,
+    found exactly by dynamic programming over the segment ends, each step one
+    vectorised (starts × ends) table of contrasts from cumulative sums. (LACP's code
+    runs a beam search over the same objective, 25 hypotheses, which may miss it.)
+
+    Parameters
+    ----------
+    scores : ndarray of shape (T,)
+        Class scores of one class (LACP: the fused ``q̂``).
+    action_seeds, background_seeds : ndarray of shape (T,), bool
+        Action points of the class (original and pseudo); background seeds (LACP adds
+        the action points of the other classes).
+    outer_ratio : float
+        δ.
+
+    Returns
+    -------
+    labels : ndarray of shape (T,), int8
+        1 on action segments, 0 elsewhere; all 0 without action seeds.
+    score : float
+        The mean contrast of the sequence (0 without action seeds).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    length = len(scores)
+    seg_labels, low, high = sequence_constraints(action_seeds, background_seeds)
+    labels = np.zeros(length, dtype=np.int8)
+    if not len(seg_labels):
+        return labels, 0.0
+    prefix = {1: np.r_[0.0, np.cumsum(scores)], 0: np.r_[0.0, np.cumsum(1 - scores)]}
+    n = len(seg_labels)
+    ends = [np.arange(high[k], low[k + 1]) if k + 1 < n else np.array([length - 1])
+            for k in range(n)]
+    value = _oic_table(prefix[seg_labels[0]], np.array([0]), ends[0], length,
+                       outer_ratio)[0]
+    back = []
+    for k in range(1, n):
+        table = value[:, None] + _oic_table(prefix[seg_labels[k]], ends[k - 1] + 1,
+                                            ends[k], length, outer_ratio)
+        back.append(table.argmax(0))
+        value = table.max(0)
+    cut = [length - 1]
+    j = 0
+    for k in range(n - 1, 0, -1):
+        j = back[k - 1][j]
+        cut.append(int(ends[k - 1][j]))
+    cut = cut[::-1]
+    start = 0
+    for k, end in enumerate(cut):
+        labels[start:end + 1] = seg_labels[k]
+        start = end + 1
+    return labels, float(value[0] / n)
+
+
+def search_pseudo_labels(fused, action, background, labels, mask, *, outer_ratio):
+    """LACP's dense pseudo labels: :func:`optimal_sequence` per video and class.
+
+    For every class of a video that has action points, the action seeds are its
+    (original and pseudo) action points, the background seeds the background points
+    plus the action points of the other classes (as in LACP's search).
+
+    Parameters
+    ----------
+    fused : torch.Tensor of shape (B, T, C)
+        Class scores (detached).
+    action : torch.Tensor of shape (B, T), long
+        Class index at action points, negative elsewhere.
+    background : torch.Tensor of shape (B, T), bool
+    labels : torch.Tensor of shape (B, C)
+        Video labels; only classes of the video are searched.
+    mask : torch.Tensor of shape (B, T), bool, or None
+    outer_ratio : float
+        δ.
+
+    Returns
+    -------
+    dense : torch.Tensor of shape (B, T, C), bool
+        Action segments of each searched class (False elsewhere and on padding).
+    searched : torch.Tensor of shape (B, C), bool
+        The (video, class) pairs that were searched.
+    """
+    n_videos, length, n_classes = fused.shape
+    lengths = ([length] * n_videos if mask is None else mask.sum(1).tolist())
+    scores = fused.detach().double().cpu().numpy()
+    act = action.cpu().numpy()
+    bkg = background.cpu().numpy()
+    present = (labels > 0).cpu().numpy()
+    dense = np.zeros((n_videos, length, n_classes), dtype=bool)
+    searched = np.zeros((n_videos, n_classes), dtype=bool)
+    for b in range(n_videos):
+        n = int(lengths[b])
+        for c in np.flatnonzero(present[b]):
+            seeds = act[b, :n] == c
+            if not seeds.any():
+                continue
+            others = bkg[b, :n] | ((act[b, :n] >= 0) & ~seeds)
+            dense[b, :n, c] = optimal_sequence(scores[b, :n, c], seeds, others,
+                                               outer_ratio=outer_ratio)[0] > 0
+            searched[b, c] = True
+    return (torch.from_numpy(dense).to(fused.device),
+            torch.from_numpy(searched).to(fused.device))
