@@ -378,3 +378,12 @@ def _official_net_params(step):
     """The parameters of the official network a timing step trains (its closure)."""
     cells = dict(zip(step.__code__.co_freevars, step.__closure__))
     return list(cells["net"].cell_contents.parameters())
+
+
+def test_page_fault_count_runs_both_sides(fake_basnet, compare, capsys):
+    import page_faults_small
+
+    page_faults_small.main(["--basnet", fake_basnet, "--rounds", "1", "--n-train", "20"])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("BaS-Net small, per batch (1 alternating epochs of 2 batches")
+    assert line.count("minor page faults") == 2
