@@ -270,3 +270,40 @@ def run(official, suite, seed, budget):
                 sktal_detections(whole, f, s, L) for (f, s), L in zip(off, lengths)]),
         },
     )
+
+
+def timing_step(official, size):
+    """compare_official's timing hook: one official training step and the sktal
+    estimator of the same shapes.
+
+    The step is ``train.train`` as :func:`train_official` calls it (one video at a
+    time through the official network and ``Total_loss``, the summed cost over the
+    batch, Adam as in the official options) on a :class:`_Videos` loader of the batch.
+    Its optimal-sequence search (every ``SEARCH_FREQ`` steps, over the whole training
+    set) is not timed, so its loss is the one before the first search: video BCE and
+    the focal point losses on the action clicks and the mined background seeds. The
+    sktal side is :class:`~sktal.FSPTAL` with the same terms, i.e. its four additions
+    off (``ADDITIONS_OFF``; LACP's seed mining) and no completeness loss.
+    """
+    n_classes = size["n_classes"]
+    net = official.model.Model(size["n_features"], n_classes, R_ACT)
+    _set_width(net, size["hidden_size"])
+    criterion = official.train.Total_loss(LAMBDAS)
+    optimizer = torch.optim.Adam(net.parameters(), lr=size["lr"], betas=(0.9, 0.999),
+                                 weight_decay=WEIGHT_DECAY)
+    logger = types.SimpleNamespace(log_value=lambda *args, **kwargs: None)
+    counter = [0]
+
+    def step(videos, labels, clicks):
+        counter[0] += 1
+        dataset = _Videos(videos, labels.numpy(), clicks, n_classes)
+        config = types.SimpleNamespace(batch_size=len(videos), num_workers=0,
+                                       budget=SEARCH_BUDGET)
+        with cpu_cuda():
+            official.train.train(net, config, iter(tdata.DataLoader(dataset, batch_size=1)),
+                                 optimizer, criterion, logger, counter[0])
+
+    estimator = FSPTAL(n_segments=size["n_segments"], hidden_size=size["hidden_size"],
+                       lr=size["lr"], batch_size=size["batch_size"], n_classes=n_classes,
+                       **ADDITIONS_OFF)
+    return step, estimator, "action"

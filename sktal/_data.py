@@ -56,6 +56,8 @@ def pad_clicks(clicks, device=None):
     labels = np.zeros((len(clicks), width), dtype=np.int64)
     valid = np.zeros((len(clicks), width), dtype=bool)
     for b, c in enumerate(clicks):
+        if len(c) == 0:   # nothing to pad (video labels only)
+            continue
         c = np.asarray(c, dtype=np.float64).reshape(-1, 2)
         times[b, :len(c)], labels[b, :len(c)], valid[b, :len(c)] = c[:, 0], c[:, 1], True
     return tuple(torch.from_numpy(a).to(device) for a in (times, labels, valid))

@@ -478,3 +478,25 @@ def test_predict_shows_progress_over_chunks_and_detects_the_same(data, capsys, m
         np.testing.assert_array_equal(a, b)
     est.set_params(progress="auto").predict(X)        # well under 5 s: nothing
     assert capsys.readouterr().err == ""
+
+
+class _ModeProbe(Callback):
+    """Record the module modes each training step ran in, then put one submodule in
+    eval mode (the next step must be back in training mode)."""
+
+    def __init__(self, record):
+        self.record = record   # a plain function (the estimator deep-copies callbacks)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:   # the modes the step ran in, then one submodule to eval
+            self.record([m.training for m in net.module_.modules()])
+            next(iter(net.module_.children())).eval()
+
+
+def test_every_training_batch_runs_with_every_submodule_in_training_mode(data):
+    # _set_training skips Module.train when nothing would change; a submodule left
+    # in eval mode must still be switched back
+    d, _ = data
+    record = []
+    BaSNet(**FAST, callbacks=[("probe", _ModeProbe(record.append))]).fit(d.X, d.y)
+    assert len(record) == 4 and all(all(modes) for modes in record)

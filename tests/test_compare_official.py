@@ -347,3 +347,43 @@ def test_lacp_adapter_trains_with_the_official_search(fake_lacp, compare):
     with pytest.raises(ValueError, match="action clicks"):
         adapter.train_official(official, types.SimpleNamespace(
             name="x", action_clicks_train=None), 0, budget)
+
+
+def test_lacp_timing_hook_times_the_official_step_against_fsptal(fake_lacp, compare,
+                                                                  capsys):
+    import _official_lacp as adapter
+
+    official = adapter.load(fake_lacp)
+    size = dict(n_features=8, n_segments=12, hidden_size=6, batch_size=3, n_classes=4,
+                lr=1e-3)
+    step, estimator, kind = adapter.timing_step(official, dict(size))
+    assert kind == "action"
+    params = estimator.get_params()
+    assert params["hidden_size"] == 6 and params["n_segments"] == 12
+    assert all(params[k] == v for k, v in adapter.ADDITIONS_OFF.items())
+    X, y, clicks = compare.timing_data(size, 3)
+    before = [p.detach().clone() for p in _official_net_params(step)]
+    step(X[:2], torch.from_numpy(y[:2]), clicks[kind][:2])   # one Adam step on a batch
+    after = _official_net_params(step)
+    assert any(not torch.equal(b, a) for b, a in zip(before, after))
+    compare.main(["--quick", "--lacp", fake_lacp, "--no-accuracy", "--paper"])
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("LACP     speed")]
+    assert len(lines) == 2 and "small" in lines[0] and "paper" in lines[1]
+    assert all("s/epoch official" in ln and "ratio" in ln for ln in lines)
+    assert "LACP     synthetic" not in out
+
+
+def _official_net_params(step):
+    """The parameters of the official network a timing step trains (its closure)."""
+    cells = dict(zip(step.__code__.co_freevars, step.__closure__))
+    return list(cells["net"].cell_contents.parameters())
+
+
+def test_page_fault_count_runs_both_sides(fake_basnet, compare, capsys):
+    import page_faults_small
+
+    page_faults_small.main(["--basnet", fake_basnet, "--rounds", "1", "--n-train", "20"])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("BaS-Net small, per batch (1 alternating epochs of 2 batches")
+    assert line.count("minor page faults") == 2

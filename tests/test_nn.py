@@ -204,6 +204,36 @@ def test_modules_keep_the_time_axis():
     assert head(x, similarity=sim).shape == (2, 9, 4)
 
 
+@pytest.mark.parametrize("attention", [False, True])
+def test_cas_module_on_a_sequence_of_batches_equals_it_on_their_concatenation(attention):
+    # BaS-Net passes (raw, filtered) so the raw features get no first-layer input
+    # gradient; values and parameter gradients must equal one pass on torch.cat
+    torch.manual_seed(0)
+    head = CASModule(6, 8, 4, dropout=0.0, attention=attention).double()
+    raw = torch.randn(2, 9, 6, dtype=torch.double)
+    weights = torch.rand(2, 9, 1, dtype=torch.double, requires_grad=True)
+    sim = (torch.rand(4, 9, 3, dtype=torch.double) if attention else None)
+
+    def run(stack):
+        head.zero_grad()
+        weights.grad = None
+        inputs = (raw, raw * weights)
+        cas, hidden = head(torch.cat(inputs) if stack else inputs, similarity=sim,
+                           return_hidden=True)
+        (cas.square().sum() + hidden.sum()).backward()
+        grads = [p.grad.clone() for p in head.parameters()] + [weights.grad.clone()]
+        return cas.detach(), hidden.detach(), grads
+
+    cas_cat, hidden_cat, grads_cat = run(stack=True)
+    cas_seq, hidden_seq, grads_seq = run(stack=False)
+    assert torch.allclose(cas_seq, cas_cat, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(hidden_seq, hidden_cat, rtol=1e-12, atol=1e-12)
+    assert len(grads_seq) == len(grads_cat)
+    for g_seq, g_cat in zip(grads_seq, grads_cat):
+        assert g_cat.abs().sum() > 0
+        assert torch.allclose(g_seq, g_cat, rtol=1e-12, atol=1e-12)
+
+
 def test_video_dataset_items_are_the_position_items_with_interpolated_features():
     import numpy as np
 

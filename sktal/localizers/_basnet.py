@@ -95,8 +95,9 @@ class BaSNetModule(nn.Module):
         similarity, extra = self._similarity(x)
         if similarity is not None:
             similarity = torch.cat([similarity, similarity])  # both branches
-        # one pass of the shared head over both branches
-        both, hidden = self.cas_module(torch.cat([x, x * weights]),
+        # one pass of the shared head over both branches, stacked after its first
+        # layer so that the raw features (base branch) get no input gradient
+        both, hidden = self.cas_module((x, x * weights),
                                        similarity=similarity, return_hidden=True)
         cas_base, cas_supp = both.chunk(2)
         pool_mask = valid_mask_or_none(mask)

@@ -116,6 +116,11 @@ class AttentionConv1d(nn.Module):
         return out
 
 
+def _cat(tensors):
+    """``torch.cat`` along the batch, without a copy for a single tensor."""
+    return tensors[0] if len(tensors) == 1 else torch.cat(tensors)
+
+
 class CASModule(nn.Module):
     """Class activation sequence head shared by the BaS-Net family.
 
@@ -156,15 +161,24 @@ class CASModule(nn.Module):
     def forward(self, x, similarity=None, return_hidden=False):
         """``x`` (batch, T, D) -> CAS (batch, T, n_outputs).
 
-        With ``return_hidden`` also the first convolution's activations (batch, T,
-        hidden_size), after the LeakyReLU (BackTAL's ``feature1``).
+        ``x`` may also be a sequence of batches (each (b_i, T, D)): the first
+        convolution runs on each, and its outputs are concatenated along the batch
+        dimension, so the result equals that of ``torch.cat(x)`` while a batch that
+        needs no gradient (BaS-Net's raw features, next to the filtered ones) gets no
+        input gradient computed for it. ``similarity`` then covers the concatenated
+        batch. With ``return_hidden`` also the first convolution's activations
+        (batch, T, hidden_size), after the LeakyReLU (BackTAL's ``feature1``).
         """
+        parts = list(x) if isinstance(x, (list, tuple)) else [x]
         if self.attention:
-            h1 = F.leaky_relu(self.conv1(x, similarity=similarity))
+            sims = ([None] * len(parts) if similarity is None
+                    else similarity.split([p.shape[0] for p in parts]))
+            h1 = F.leaky_relu(_cat([self.conv1(p, similarity=s)
+                                    for p, s in zip(parts, sims)]))
             h = F.leaky_relu(self.conv2(h1, similarity=similarity))
             h = self.dropout(h).transpose(1, 2)
         else:
-            h1 = F.leaky_relu(self.conv1(x.transpose(1, 2)))
+            h1 = F.leaky_relu(_cat([self.conv1(p.transpose(1, 2)) for p in parts]))
             h = self.dropout(F.leaky_relu(self.conv2(h1)))
             h1 = h1.transpose(1, 2)
         cas = self.classifier(h).transpose(1, 2)
