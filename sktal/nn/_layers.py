@@ -97,12 +97,13 @@ class AttentionConv1d(nn.Module):
         ``similarity`` (batch, T, kernel_size) may be passed instead of
         ``embedding`` to reuse it across layers.
         """
-        if similarity is None:
-            if embedding is None:
-                similarity = x.new_ones(x.shape[0], x.shape[1], self.kernel_size)
-            else:
-                similarity = self.neighbour_similarity(embedding)
         r = self.kernel_size // 2
+        if similarity is None:
+            if embedding is None:  # all similarities 1: an ordinary convolution,
+                # without the (batch, T, kernel_size, out) temporary of the general path
+                return F.conv1d(x.transpose(1, 2), self.weight, self.bias,
+                                padding=r).transpose(1, 2)
+            similarity = self.neighbour_similarity(embedding)
         length = x.shape[1]
         # z[b, t, o, :] = W_o x_t for every kernel offset o
         w = self.weight.permute(2, 0, 1).reshape(-1, self.in_channels)  # (K*out, in)
