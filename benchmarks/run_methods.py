@@ -437,11 +437,8 @@ def _take(sequence, indices):
     return [sequence[i] for i in indices]
 
 
-def synthetic_split(args, seed):
-    data = make_temporal_actions(n_videos=args.n_videos, n_classes=args.n_classes,
-                                 n_features=args.n_features, random_state=seed,
-                                 **CONFUSION)
-    train, test = _split_indices(len(data.X), args.test_size, seed)
+def _split_with_clicks(data, train, test, seed):
+    """A synthetic dataset split by index, with simulated clicks on the training videos."""
     segments, lengths = _take(data.segments, train), data.lengths[train]
     background = simulate_clicks(segments, lengths, kind="background", random_state=seed)
     action = simulate_clicks(segments, lengths, kind="action",
@@ -451,6 +448,14 @@ def synthetic_split(args, seed):
                   "both": _merge_clicks(background, action)},
                  _take(data.X, test), _take(data.segments, test), segments,
                  data.y.shape[1], data.n_rgb_features)
+
+
+def synthetic_split(args, seed):
+    data = make_temporal_actions(n_videos=args.n_videos, n_classes=args.n_classes,
+                                 n_features=args.n_features, random_state=seed,
+                                 **CONFUSION)
+    train, test = _split_indices(len(data.X), args.test_size, seed)
+    return _split_with_clicks(data, train, test, seed)
 
 
 def ten_synthetic_split(args, seed):
@@ -464,15 +469,7 @@ def ten_synthetic_split(args, seed):
                          f"among {len(data.X)}")
     train = np.arange(len(data.X) - n_test)
     test = np.arange(len(data.X) - n_test, len(data.X))
-    segments, lengths = _take(data.segments, train), data.lengths[train]
-    background = simulate_clicks(segments, lengths, kind="background", random_state=seed)
-    action = simulate_clicks(segments, lengths, kind="action",
-                             action_distribution="gaussian", random_state=seed)
-    return Split(_take(data.X, train), data.y[train],
-                 {"video": None, "background": background, "action": action,
-                  "both": _merge_clicks(background, action)},
-                 _take(data.X, test), _take(data.segments, test), segments,
-                 data.y.shape[1], data.n_rgb_features)
+    return _split_with_clicks(data, train, test, seed)
 
 
 class ThumosTimelines:
