@@ -171,7 +171,8 @@ def matmul_rate(device, n, *, tf32=False, min_seconds=0.5, max_repeats=50):
 
 
 # -------------------------------------------------------------------------- data
-def make_data(n_videos, n_segments, n_features, n_classes, seed=0):
+def make_data(n_videos, n_segments, n_features, n_classes, seed=0,
+              action_distribution="gaussian"):
     """Timelines from the generator, random float32 features of the requested size."""
     timelines = make_temporal_actions(n_videos=n_videos, n_classes=n_classes,
                                       n_features=2, lengths=[n_segments] * n_videos,
@@ -184,7 +185,8 @@ def make_data(n_videos, n_segments, n_features, n_classes, seed=0):
         "background": simulate_clicks(timelines.segments, timelines.lengths,
                                       kind="background", random_state=seed),
         "action": simulate_clicks(timelines.segments, timelines.lengths, kind="action",
-                                  action_distribution="gaussian", random_state=seed),
+                                  action_distribution=action_distribution,
+                                  random_state=seed),
     }
     return X, timelines.y, timelines.segments, clicks
 

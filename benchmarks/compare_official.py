@@ -136,21 +136,12 @@ class _EpochClock(Callback):
 
 def timing_data(size, n_videos, seed=0):
     """``n_videos`` random feature arrays of ``size`` with generated timelines, their
-    float32 video labels and both kinds of clicks."""
-    timelines = make_temporal_actions(n_videos=n_videos, n_classes=size["n_classes"],
-                                      n_features=2, lengths=[size["n_segments"]] * n_videos,
-                                      random_state=seed)
-    rng = np.random.default_rng(seed)
-    X = [rng.standard_normal((size["n_segments"], size["n_features"]), dtype=np.float32)
-         for _ in range(n_videos)]
-    clicks = {
-        None: None,
-        "background": simulate_clicks(timelines.segments, timelines.lengths,
-                                      kind="background", random_state=seed),
-        "action": simulate_clicks(timelines.segments, timelines.lengths, kind="action",
-                                  random_state=seed),
-    }
-    return X, timelines.y.astype(np.float32), clicks
+    float32 video labels and both kinds of clicks (``bench_speed.make_data``)."""
+    from bench_speed import make_data
+
+    X, y, _, clicks = make_data(n_videos, size["n_segments"], size["n_features"],
+                                size["n_classes"], seed=seed, action_distribution="uniform")
+    return X, y.astype(np.float32), clicks
 
 
 def time_per_epoch(adapter, official, size, n_batches, rounds, n_videos, seed=0):
