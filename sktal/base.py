@@ -26,7 +26,7 @@ from skorch.utils import to_tensor
 from . import _resampling
 from ._docs import fill_doc  # noqa: F401  (the method files import it from here)
 from .metrics import DEFAULT_TIOU_THRESHOLDS, detection_map
-from ._data import DeviceVideos, PositionDataset, collate_positions
+from ._data import DeviceVideos, PositionDataset, collate_positions, training_loader
 from .postprocessing import cas_to_detections
 from .utils.validation import (
     check_clicks,
@@ -456,6 +456,7 @@ class BaseLocalizer(BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None,
+            iterator_train=training_loader,
             iterator_train__shuffle=True,
             iterator_train__collate_fn=collate_positions,
             iterator_valid__collate_fn=collate_positions,
@@ -563,8 +564,9 @@ class BaseLocalizer(BaseEstimator):
         device = self._resolve_device()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         rng = np.random.default_rng(seed)
+        steps = [_resampling.n_steps(n, self.n_segments, self.resampling) for n in lengths]
         dataset = PositionDataset(
-            lengths, labels, clicks, self._training_positions, n_classes, rng
+            lengths, labels, clicks, self._training_positions, n_classes, rng, steps=steps
         )
         fork_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=fork_devices):

@@ -1,0 +1,140 @@
+"""Native-length batches (``n_segments=None``): videos of similar length together."""
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+from torch.utils.data import RandomSampler
+
+from sktal import FSPTAL
+from sktal._data import LengthBucketSampler, PositionDataset, training_loader
+from sktal._resampling import n_steps, source_positions
+
+
+def _heavy_tailed(n, seed=0):
+    """Lengths like THUMOS14's timelines: tens to thousands of snippets."""
+    return np.random.default_rng(seed).lognormal(5.5, 1.0, size=n).astype(int) + 5
+
+
+def _epoch(sampler, seed):
+    torch.manual_seed(seed)
+    return list(sampler)
+
+
+def _padded(batches, steps):
+    return sum(len(b) * steps[b].max() for b in batches)
+
+
+@pytest.mark.parametrize("n,batch", [(80, 16), (83, 16), (5, 16), (7, 1), (33, 4)])
+def test_every_video_once_per_epoch_in_full_batches(n, batch):
+    steps = _heavy_tailed(n)
+    sampler = LengthBucketSampler(steps, batch)
+    batches = _epoch(sampler, 0)
+    assert len(batches) == len(sampler) == -(-n // batch)
+    assert sorted(i for b in batches for i in b) == list(range(n))
+    assert sorted(len(b) for b in batches)[1:] == [batch] * (len(batches) - 1)
+
+
+def test_a_batch_holds_neighbours_in_length():
+    steps = _heavy_tailed(200)
+    batch = 16
+    rank = np.empty(200, dtype=int)
+    rank[np.argsort(steps, kind="stable")] = np.arange(200)
+    for seed in range(5):
+        for b in _epoch(LengthBucketSampler(steps, batch), seed):
+            # a jitter below batch_size moves a video past fewer than that many
+            # others, so a batch spans at most three blocks of batch_size ranks (ties
+            # broken either way: compare lengths, not ranks, at the edges)
+            lo, hi = steps[b].min(), steps[b].max()
+            assert np.sum((steps > lo) & (steps < hi)) <= 3 * batch - 3
+    # and the padding is a fraction of a random batching's
+    torch.manual_seed(0)
+    order = torch.randperm(200).numpy()
+    shuffled = [order[i:i + batch] for i in range(0, 200, batch)]
+    bucketed = [np.asarray(b) for b in _epoch(LengthBucketSampler(steps, batch), 0)]
+    assert _padded(bucketed, steps) < 0.5 * _padded(shuffled, steps)
+    assert _padded(bucketed, steps) < 1.5 * steps.sum()
+
+
+def test_seeded_and_still_shuffled():
+    steps = _heavy_tailed(64)
+    sampler = LengthBucketSampler(steps, 8)
+    assert _epoch(sampler, 3) == _epoch(sampler, 3)
+    first, second = _epoch(sampler, 3), _epoch(sampler, 4)
+    assert first != second
+    # not only the order of the batches changes: their members too
+    assert {frozenset(b) for b in first} != {frozenset(b) for b in second}
+    # equal lengths: any mix (the jitter then shuffles completely)
+    assert len({tuple(b) for b in _epoch(LengthBucketSampler([9] * 64, 8), 0)}) == 8
+
+
+def test_n_steps_is_the_length_of_the_positions():
+    for length in (1, 7, 40):
+        for n in (None, 5, 40):
+            for method in ("interpolate", "perturb", None):
+                positions = source_positions(length, n, method, training=True,
+                                             rng=np.random.default_rng(0))
+                assert n_steps(length, n, method) == len(positions)
+
+
+def _dataset(steps):
+    return PositionDataset(list(steps), np.zeros((len(steps), 2), np.float32),
+                           [np.empty((0, 2))] * len(steps), None, 2, None, steps=steps)
+
+
+def test_the_loader_buckets_only_ragged_training_batches():
+    ragged, fixed = _dataset([3, 90, 7]), _dataset([12, 12, 12])
+    assert isinstance(training_loader(ragged, batch_size=2, shuffle=True).batch_sampler,
+                      LengthBucketSampler)
+    # resampled to n_segments: the plain shuffling loader, as before (same batches
+    # for the same seed)
+    assert isinstance(training_loader(fixed, batch_size=2, shuffle=True).sampler,
+                      RandomSampler)
+    assert not isinstance(training_loader(ragged, batch_size=2, shuffle=False).batch_sampler,
+                          LengthBucketSampler)
+
+
+class _Batches(Callback):
+    """Hands each training batch's video indices to ``record`` (a bound method: the
+    estimator deep-copies its callbacks, a method of a builtin list survives that)."""
+
+    def __init__(self, record):
+        self.record = record
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            self.record((len(net.history), batch[0]["index"].tolist()))
+
+
+def _fit_batches(n_segments, seed, lengths):
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(n, 4)).astype(np.float32) for n in lengths]
+    y = np.eye(2, dtype=np.float32)[np.arange(len(X)) % 2]
+    clicks = [np.array([[n // 2, i % 2]]) for i, n in enumerate(lengths)]
+    log = []
+    est = FSPTAL(n_segments=n_segments, hidden_size=4, feature_separation=False,
+                 label_extension=False, batch_size=4, max_epochs=2, random_state=seed,
+                 progress=None, callbacks=[("batches", _Batches(log.append))])
+    est.fit(X, y, clicks=clicks)
+    return [[b for e, b in log if e == epoch] for epoch in sorted({e for e, _ in log})]
+
+
+def test_native_length_fit_batches_by_length_reproducibly():
+    # twenty short and twenty long videos, all lengths distinct
+    lengths = np.random.default_rng(1).permutation(
+        np.r_[np.arange(5, 25), np.arange(300, 320)]).tolist()
+    log = _fit_batches(None, 0, lengths)
+    assert len(log) == 2
+    steps = np.asarray(lengths)
+    rank = np.argsort(np.argsort(steps))
+    for epoch in log:
+        assert sorted(i for b in epoch for i in b) == list(range(len(lengths)))
+        assert len(epoch) == 10
+        assert all(np.ptp(rank[b]) <= 3 * 4 - 3 for b in epoch)
+        # only batches at the gap mix short and long videos
+        assert sum(steps[b].min() < 30 and steps[b].max() > 200 for b in epoch) <= 3
+    assert log == _fit_batches(None, 0, lengths)
+    assert log != _fit_batches(None, 1, lengths)
+    # resampled: random batches whatever the lengths (the shuffling loader)
+    fixed = _fit_batches(16, 0, lengths)
+    assert sum(steps[b].min() < 30 and steps[b].max() > 200
+               for epoch in fixed for b in epoch) > 2 * 3
