@@ -6,7 +6,8 @@ from skorch.callbacks import Callback
 from torch.utils.data import RandomSampler
 
 from sktal import FSPTAL
-from sktal._data import LengthBucketSampler, PositionDataset, training_loader
+from sktal._data import (LengthBucketSampler, PositionDataset, collate_positions,
+                        training_loader)
 from sktal._resampling import n_steps, source_positions
 from sktal.utils.discovery import all_localizers
 
@@ -190,3 +191,33 @@ def test_a_videos_outputs_in_a_padded_batch_equal_its_outputs_alone(name, params
                 assert got.shape == value.shape, key
                 torch.testing.assert_close(got, value, rtol=1e-5, atol=1e-6,
                                            msg=f"{name} {key}")
+
+
+@pytest.mark.parametrize("name", [n for n in LOCALIZERS if n != "SegmentDetector"])
+def test_no_loss_reads_the_padding(name):
+    # every loss term of a padded batch is the same whatever the padded steps of the
+    # outputs hold (DeviceVideos zeroes the inputs there; the outputs are not zero)
+    est, module = _module(name)
+    x, mask = _padded_batch(6, seed=1)
+    clicks = [np.array([[1.0, 0], [n - 2.0, -1], [n // 2 + 0.5, 1]]) for n in LENGTHS]
+    labels = np.array([[1, 1], [1, 0], [0, 1]], dtype=np.float32)
+    dataset = PositionDataset(list(LENGTHS), labels, clicks,
+                              lambda i, n, c, r: np.arange(n, dtype=np.float64), 2, None)
+    _, targets = collate_positions([dataset[i] for i in range(len(LENGTHS))])
+    criterion = est._build_criterion(2)
+    with torch.no_grad():
+        outputs = module(x=x, mask=mask)
+    reference = criterion(outputs, targets)
+    gen = torch.Generator().manual_seed(2)
+    junk = {}
+    for key, value in outputs.items():
+        if torch.is_tensor(value) and value.dim() >= 2 and value.shape[1] == max(LENGTHS):
+            value = value.clone()
+            noise = torch.rand(value.shape, generator=gen)
+            if key == "embedding":
+                noise = torch.nn.functional.normalize(noise, dim=-1)
+            value[~mask] = noise[~mask].to(value.dtype)
+        junk[key] = value
+    assert any(not torch.equal(junk[k], outputs[k]) for k in outputs)
+    for term, value in criterion(junk, targets).items():
+        torch.testing.assert_close(value, reference[term], msg=f"{name} {term}")
