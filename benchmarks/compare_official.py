@@ -52,7 +52,8 @@ machine count less than in wall time); the median round is reported.
 An adapter with ``NATIVE_LENGTH = True`` (LACP, which trains every video at its own
 length) is also timed at native length: its ``timing_step`` with ``n_segments=None``
 on each suite's training timelines (seed 0, ``--n-train`` ragged videos, the small
-size otherwise), whole epochs, ``--speed-rounds`` alternating rounds.
+size otherwise), whole epochs, ``--speed-rounds`` alternating rounds; with
+``--paper`` also at D = hidden = 2048 (``--paper-rounds`` rounds).
 """
 import argparse
 import importlib
@@ -305,29 +306,36 @@ def _print_speed(adapter, official, args):
 
 def _print_native_speed(adapter, official, args, small):
     """The timing at native length (``n_segments=None``) on the suites' own ragged
-    timelines (training split of seed 0), whole epochs, ``--speed-rounds`` rounds."""
-    for name in args.suites.split(","):
-        if name == "thumos" and not os.path.exists(os.path.join(args.thumos_dir,
-                                                                "gt_val.json")):
-            continue
-        suite = (synthetic_suite(0, args.n_train, 0) if name == "synthetic" else
-                 thumos_suite(0, args.n_train, 0, data_dir=args.thumos_dir))
-        clicks = {"background": suite.background_clicks_train,
-                  "action": suite.action_clicks_train}
-        data = (suite.X_train, suite.y_train.astype(np.float32), clicks)
-        size = dict(small, n_segments=None, n_classes=suite.n_classes)
-        n = len(suite.X_train)
-        n_batches = math.ceil(n / args.batch_size)
-        official_s, sktal_s = time_per_epoch(adapter, official, size, n_batches,
-                                             args.speed_rounds, n, data=data)
-        lengths = [len(v) for v in suite.X_train]
-        print(f"{adapter.NAME:8s} speed native {name} (D={size['n_features']} T="
-              f"{min(lengths)}..{max(lengths)} (sum {sum(lengths)}) hidden "
-              f"{size['hidden_size']} batch {size['batch_size']} C={size['n_classes']}, "
-              f"{n} videos/epoch; {args.speed_rounds} alternating round(s), median, CPU "
-              f"s): s/epoch official {official_s:.3f} sktal {sktal_s:.3f} ratio "
-              f"{sktal_s / official_s:.2f}", flush=True)
-
+    timelines (training split of seed 0), whole epochs: ``--speed-rounds`` rounds at
+    the small width and, with ``--paper``, ``--paper-rounds`` at D = hidden = 2048."""
+    widths = [("", small["n_features"], small["hidden_size"], args.speed_rounds)]
+    if args.paper:
+        paper = (32, 16) if args.quick else (PAPER_SIZE["n_features"],
+                                             PAPER_SIZE["hidden_size"])
+        widths.append(("paper ", *paper, args.paper_rounds))
+    for label, n_features, hidden, rounds in widths:
+        for name in args.suites.split(","):
+            if name == "thumos" and not os.path.exists(os.path.join(args.thumos_dir,
+                                                                    "gt_val.json")):
+                continue
+            suite = (synthetic_suite(0, args.n_train, 0, n_features) if name == "synthetic"
+                     else thumos_suite(0, args.n_train, 0, n_features, args.thumos_dir))
+            clicks = {"background": suite.background_clicks_train,
+                      "action": suite.action_clicks_train}
+            data = (suite.X_train, suite.y_train.astype(np.float32), clicks)
+            size = dict(small, n_features=n_features, hidden_size=hidden, n_segments=None,
+                        n_classes=suite.n_classes)
+            n = len(suite.X_train)
+            official_s, sktal_s = time_per_epoch(adapter, official, size,
+                                                 math.ceil(n / args.batch_size), rounds, n,
+                                                 data=data)
+            lengths = [len(v) for v in suite.X_train]
+            print(f"{adapter.NAME:8s} speed native {label}{name} (D={n_features} T="
+                  f"{min(lengths)}..{max(lengths)} (sum {sum(lengths)}) hidden {hidden} "
+                  f"batch {size['batch_size']} C={size['n_classes']}, {n} videos/epoch; "
+                  f"{rounds} alternating round(s), median, CPU s): s/epoch official "
+                  f"{official_s:.3f} sktal {sktal_s:.3f} ratio {sktal_s / official_s:.2f}",
+                  flush=True)
 
 if __name__ == "__main__":
     main()
