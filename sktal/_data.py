@@ -94,6 +94,59 @@ class LengthBucketSampler(Sampler):
             yield batches[b].tolist()
 
 
+#: most sub-batches a padded training batch's forward pass is split into
+#: (:func:`length_chunks`)
+MAX_CHUNKS = 3
+#: least share of a batch's padded steps a split must save to be made (each
+#: sub-batch costs a forward call of its own)
+MIN_CHUNK_SAVING = 0.2
+#: least share of the padded steps one more sub-batch must save
+MIN_RUN_GAIN = 0.05
+
+
+def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING):
+    """Sub-batches of a padded batch whose forward passes cost least, or ``None``.
+
+    The videos (``lengths``, their valid steps) sorted by length are cut into at most
+    ``max_chunks`` runs minimising the padded steps ``sum n_c * max_c`` (exact,
+    dynamic programming over the cut points), in as few runs as come within
+    :data:`MIN_RUN_GAIN` of that least cost; runs of equal maxima (ties) are
+    merged. Returns a list of index arrays (shortest run first), or ``None`` when
+    no split saves ``min_saving`` of ``n * max(lengths)``.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n = len(lengths)
+    order = np.argsort(lengths, kind="stable")
+    ls = lengths[order]
+    full = n * int(ls[-1]) if n else 0
+    if n < 2 or ls[0] == ls[-1]:
+        return None
+    # cost[k][i]: least padded steps of the i shortest videos in k runs
+    cost = np.full((max_chunks + 1, n + 1), np.inf)
+    cut = np.zeros((max_chunks + 1, n + 1), dtype=np.int64)
+    cost[0, 0] = 0.0
+    for k in range(1, max_chunks + 1):
+        for i in range(1, n + 1):
+            j = np.arange(i)
+            total = cost[k - 1, j] + (i - j) * ls[i - 1]
+            cut[k, i] = int(np.argmin(total))
+            cost[k, i] = total[cut[k, i]]
+    # the fewest runs within MIN_RUN_GAIN of the best split (a run is a forward call)
+    k = int(np.flatnonzero(cost[1:, n] <= cost[1:, n].min() + MIN_RUN_GAIN * full)[0]) + 1
+    if cost[k, n] > (1 - min_saving) * full:
+        return None
+    chunks, i = [], n
+    while k > 0:
+        j = cut[k, i]
+        if i > j:
+            if chunks and lengths[chunks[-1]].max() == ls[i - 1]:   # equal maxima
+                chunks[-1] = np.concatenate([order[j:i], chunks[-1]])
+            else:
+                chunks.append(order[j:i])
+        i, k = j, k - 1
+    return chunks[::-1] if len(chunks) > 1 else None
+
+
 def training_loader(dataset, *, batch_size, shuffle, **kwargs):
     """``fit``'s ``iterator_train``: a ``DataLoader`` over ``dataset``.
 

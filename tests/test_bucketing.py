@@ -6,8 +6,8 @@ from skorch.callbacks import Callback
 from torch.utils.data import RandomSampler
 
 from sktal import FSPTAL
-from sktal._data import (LengthBucketSampler, PositionDataset, collate_positions,
-                        training_loader)
+from sktal._data import (DeviceVideos, LengthBucketSampler, PositionDataset,
+                        collate_positions, length_chunks, training_loader)
 from sktal._resampling import n_steps, source_positions
 from sktal.utils.discovery import all_localizers
 
@@ -221,3 +221,72 @@ def test_no_loss_reads_the_padding(name):
     assert any(not torch.equal(junk[k], outputs[k]) for k in outputs)
     for term, value in criterion(junk, targets).items():
         torch.testing.assert_close(value, reference[term], msg=f"{name} {term}")
+
+
+# ------------------------------- a padded batch's forward pass, in sub-batches of length
+def test_length_chunks_cut_where_the_padding_is():
+    assert length_chunks([100, 101, 99]) is None          # nothing worth saving
+    assert length_chunks([7, 7, 7]) is None
+    chunks = length_chunks([1000, 30, 31, 29, 30, 1000, 32])
+    assert [sorted(c.tolist()) for c in chunks] == [[1, 2, 3, 4, 6], [0, 5]]
+    lengths = np.array([17, 50, 120, 300, 800, 2203, 60, 90, 55, 1500])
+    chunks = length_chunks(lengths)
+    assert len(chunks) <= 3 and sorted(np.concatenate(chunks)) == list(range(10))
+    cost = sum(len(c) * lengths[c].max() for c in chunks)
+    # the least padded steps over every split of the sorted lengths into three runs
+    ls = np.sort(lengths)
+    best = min(i * ls[i - 1] + (j - i) * ls[j - 1] + (10 - j) * ls[-1]
+               for i in range(1, 10) for j in range(i, 11))
+    assert best <= cost <= best + 0.05 * 10 * lengths.max()
+    assert cost < 0.8 * 10 * lengths.max()
+
+
+@pytest.mark.parametrize("name", [n for n in LOCALIZERS if n != "SegmentDetector"])
+def test_a_chunked_forward_pass_gives_the_whole_batchs_loss_and_gradients(name):
+    est = LOCALIZERS[name](n_segments=None, hidden_size=8, dropout=0.0)
+    lengths = (40, 6, 9, 38, 5)
+    rng = np.random.default_rng(0)
+    videos = [rng.normal(size=(n, 6)).astype(np.float32) for n in lengths]
+    clicks = [np.array([[1.0, 0], [n - 2.0, -1], [n // 2 + 0.5, 1]]) for n in lengths]
+    labels = np.eye(2, dtype=np.float32)[[0, 1, 1, 0, 1]]
+    dataset = PositionDataset(list(lengths), labels, clicks,
+                              lambda i, n, c, r: np.arange(n, dtype=np.float64), 2, None)
+    inputs, targets = collate_positions([dataset[i] for i in range(len(lengths))])
+    torch.manual_seed(0)
+    net = est._initialize(6, 2, "cpu")
+    net.sktal_source_ = DeviceVideos(videos, "cpu")
+    assert length_chunks(inputs["mask"].sum(1).tolist()) is not None
+    results = []
+    for chunked in (True, False):
+        net.sktal_chunked_ = chunked
+        net.module_.zero_grad()
+        net.module_.eval()   # no dropout (TEN's continuity branch is training only)
+        outputs = net.infer(inputs)
+        loss = net.criterion_(outputs, targets)["loss"]
+        loss.backward()
+        grads = [p.grad.clone() for p in net.module_.parameters() if p.grad is not None]
+        results.append((outputs, loss.detach(), grads))
+    (out_c, loss_c, grad_c), (out_w, loss_w, grad_w) = results
+    assert net.sktal_chunked_ is False  # the flag was not changed by a fallback
+    torch.testing.assert_close(loss_c, loss_w, rtol=1e-5, atol=1e-6)
+    assert len(grad_c) == len(grad_w) > 0
+    for a, b in zip(grad_c, grad_w):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    mask = inputs["mask"]
+    for key, value in out_w.items():
+        if value.dim() >= 2 and value.shape[1] == mask.shape[1]:
+            torch.testing.assert_close(out_c[key][mask], value[mask], rtol=1e-5, atol=1e-6)
+        else:
+            torch.testing.assert_close(out_c[key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_a_detector_fit_falls_back_to_whole_batches():
+    from sktal import SegmentDetector
+
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(n, 4)).astype(np.float32) for n in (64, 8, 9, 60)]
+    y = [np.array([[2.0, 6.0, 0]]), np.array([[1.0, 4.0, 1]])] * 2
+    est = SegmentDetector(hidden_size=8, max_epochs=1, batch_size=4, progress=None,
+                          random_state=0).fit(X, y)
+    assert est.net_.sktal_chunked_ is False   # pyramid outputs: not per step
+    assert np.isfinite(est.history_[-1, "train_loss"])
