@@ -294,7 +294,7 @@ def test_module_similarity_reaches_both_branches():
                      similarity_layout="taps")._build_module(6, 2).eval()
     x = torch.randn(1, 7, 6)
     # identical embeddings everywhere = plain convolutions without bias
-    module.embedding.forward = lambda v: F.normalize(torch.ones(v.shape[0], v.shape[1], 4), dim=-1)
+    module.embedding.forward = lambda v, mask=None: F.normalize(torch.ones(v.shape[0], v.shape[1], 4), dim=-1)
     got = module(x)
     conv1, conv2 = module.cas_module.conv1, module.cas_module.conv2
     expected = []

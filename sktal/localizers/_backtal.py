@@ -326,10 +326,10 @@ class BackTALModule(BaSNetModule):
             if affinity else None
         )
 
-    def _similarity(self, x):
+    def _similarity(self, x, mask):
         if self.embedding is None:
             return None, {}
-        embedding = self.embedding(x)
+        embedding = self.embedding(x, mask=mask)
         similarity = self.cas_module.conv1.neighbour_similarity(embedding)
         return similarity, {"embedding": embedding}
 
