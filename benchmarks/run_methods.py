@@ -105,6 +105,9 @@ import torch  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
 
 import sktal  # noqa: E402
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:  # loaded by path
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _official_lacp import ADDITIONS_OFF, LACP_PIECES  # noqa: E402
 from sktal._docs import paper_table_rows, signature_defaults  # noqa: E402
 from sktal._registry import LOCALIZERS, get_localizer  # noqa: E402
 from sktal.datasets import (  # noqa: E402
@@ -140,7 +143,7 @@ STRONG_CONFUSION = dict(context_scale=(6.0, 2.0), context_floor=0.3, context_wid
 NEAR_SNIPPETS = 8
 
 #: defaults of the options a preset may set (None on the parser, resolved in parse_args)
-_OPTION_DEFAULTS = dict(methods=",".join(METHODS), ablations="all", eval_every=5,
+_OPTION_DEFAULTS = dict(methods=",".join(METHODS), ablations="all", eval_every=10,
                         n_videos=100, test_size=0.4)
 
 #: option sets (--preset): values of the options they name, unless given
@@ -148,7 +151,8 @@ PRESETS = {
     # the data and budget of the former bench_ten.py, TEN's BGES rows (ten-zones)
     "ten-zones": dict(suite="ten-synthetic", methods="TEN", ablations="ten-zones",
                       n_videos=120, test_size=1 / 3, n_segments=96, hidden_size=96,
-                      max_epochs=30, lr=1e-3, batch_size=16, eval_every=0),
+                      max_epochs=30, lr=1e-3, batch_size=16, dropout="default",
+                      eval_every=0),
 }
 
 SUPERVISION = {
@@ -209,8 +213,8 @@ def row(label, method, supervision=None, paper=None, **params):
 
 
 #: parameters the run's budget sets (see build): a row that sets one keeps it
-_BUDGET = ("n_segments", "hidden_size", "max_epochs", "lr", "batch_size", "device",
-           "embedding_hidden_size", "n_rgb_features", "n_classes")
+_BUDGET = ("n_segments", "hidden_size", "dropout", "max_epochs", "lr", "batch_size",
+           "device", "embedding_hidden_size", "n_rgb_features", "n_classes")
 
 
 def _same(value, default):
@@ -222,6 +226,9 @@ MAIN_ROWS = [
     Row("TEN", "TEN", "video"),
     Row("BackTAL", "BackTAL", "background"),
     Row("FSPTAL", "FSPTAL", "action"),
+    # FS-PTAL's four additions off with LACP's completeness loss: LACP's training,
+    # the configuration FS-PTAL claims to improve on (compare_official's --lacp rows)
+    row("FSPTAL, LACP config.", "FSPTAL", **ADDITIONS_OFF, **LACP_PIECES),
     Row("BackTAL", "BackTAL", "both"),
 ]
 
@@ -580,7 +587,7 @@ class EveryEpochs(Callback):
 def _budget(args):
     """Parameters every estimator gets (where it has them); None: its default."""
     budget = dict(n_segments=args.n_segments, hidden_size=args.hidden_size,
-                  max_epochs=args.max_epochs, lr=args.lr, batch_size=args.batch_size,
+                  dropout=args.dropout, max_epochs=args.max_epochs, lr=args.lr, batch_size=args.batch_size,
                   device=args.device)
     return {k: v for k, v in budget.items() if v is not None}
 
@@ -837,7 +844,7 @@ def print_main(suite, results, rows, seeds, protocol, show_paper):
         tail = (f"{np.mean([x['fit_seconds'] for x in runs]):.1f}" if protocol == "clean"
                 else f"{np.mean([x['best_epoch'] for x in runs]):.1f}")
         lines.append([_name(r), *cells, tail])
-        if show_paper and (r.method, r.supervision) in PAPER:
+        if show_paper and not r.params and (r.method, r.supervision) in PAPER:
             source, values = PAPER[(r.method, r.supervision)]
             lines.append(["  paper: " + source, *_paper_cells(values)])
     print_table(f"[{suite}] {label}", [("method (supervision)", "<38"), *_MAP_COLUMNS,
@@ -954,13 +961,20 @@ def parse_args(argv=None):
     parser.add_argument("--ablation-suites", default=None,
                         help="suites on which the ablations run (default: the first)")
     parser.add_argument("--max-epochs", type=int, default=None,
-                        help="epochs (default 40; each method's own with --features)")
+                        help="epochs of every suite (default per suite: "
+                             f"{ {k: v['max_epochs'] for k, v in SUITE_BUDGET.items()} }; "
+                             "each method's own with --features)")
     parser.add_argument("--hidden-size", type=int, default=None,
                         help="width of the temporal convolutions (default 64; the "
                              "paper's 2048 with --features)")
     parser.add_argument("--n-segments", type=int, default=None,
-                        help="snippets per resampled video (default 128; 750 with "
-                             "--features)")
+                        help="snippets per resampled video, every suite (default per "
+                             f"suite: { {k: v['n_segments'] for k, v in SUITE_BUDGET.items()} };"
+                             " each method's own with --features)")
+    parser.add_argument("--dropout", type=_dropout, default=None,
+                        help="dropout of every method, or 'default' for each method's "
+                             f"own (default {REDUCED_BUDGET['dropout']}: the methods' "
+                             "0.7 is for width 2048; each method's own with --features)")
     parser.add_argument("--lr", type=float, default=None,
                         help="learning rate of every method (default 1e-3; each "
                              "method's own with --features)")
@@ -1048,10 +1062,7 @@ def parse_args(argv=None):
     args.ablation_suites = (args.suites[:1] if args.ablation_suites is None else
                             [s.strip() for s in args.ablation_suites.split(",")])
     real = args.suites == ["features"]
-    defaults = (dict(max_epochs=None, hidden_size=None, n_segments=None, lr=None,
-                     batch_size=None) if real else
-                dict(max_epochs=40, hidden_size=64, n_segments=128, lr=1e-3,
-                     batch_size=8))
+    defaults = (dict.fromkeys(REDUCED_BUDGET) if real else dict(REDUCED_BUDGET))
     defaults.update(preset_budget)  # --quick shrinks a preset's budget too
     if args.quick:
         defaults.update(max_epochs=2, hidden_size=8, n_segments=32, lr=1e-3, batch_size=4)
@@ -1063,11 +1074,50 @@ def parse_args(argv=None):
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if args.dropout == "default":
+        args.dropout = None
+    # --n-segments / --max-epochs (or a preset's, --quick's) for all, else per suite
+    args.suite_budget = {s: {name: value for name, value in SUITE_BUDGET.get(s, {}).items()
+                             if getattr(args, name) is None and not real}
+                         for s in args.suites}
     return args
 
 
+def _dropout(text):
+    if text == "default":
+        return text
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"dropout must be in [0, 1) or 'default', "
+                                         f"got {text!r}")
+    return value
+
+
+def suite_args(args, suite):
+    """``args`` with the suite's own budget where none was given
+    (``args.suite_budget``, from :data:`SUITE_BUDGET`)."""
+    return argparse.Namespace(**{**vars(args), **args.suite_budget.get(suite, {})})
+
+
 #: the budget options (--quick and the real-features defaults override a preset's)
-_OPTION_BUDGET = ("max_epochs", "hidden_size", "n_segments", "lr", "batch_size")
+_OPTION_BUDGET = ("max_epochs", "hidden_size", "n_segments", "dropout", "lr",
+                  "batch_size")
+
+#: the default reduced budget of the synthetic and THUMOS-timeline suites (every
+#: method; the number of snippets is per suite, SUITE_SEGMENTS)
+#: method; snippets and epochs are per suite, SUITE_BUDGET). Width 64 with dropout
+#: 0.3 (the methods' 0.7 is for width 2048: at width 32 it leaves about ten live units
+#: and eval-mode video scores far below the training ones, see docs/benchmarks.rst)
+REDUCED_BUDGET = dict(max_epochs=None, hidden_size=64, n_segments=None, dropout=0.3,
+                      lr=1e-3, batch_size=8)
+
+#: the budget of each suite where --n-segments / --max-epochs are not given. The
+#: synthetic videos are 50-300 snippets long (median ~140); the THUMOS14 validation
+#: timelines have a median of ~560 (at 128 steps a short instance is a step or less),
+#: and every main row has converged there by epoch 30 (the curves table)
+SUITE_BUDGET = {"synthetic": dict(n_segments=128, max_epochs=40),
+                "ten-synthetic": dict(n_segments=128, max_epochs=40),
+                "thumos": dict(n_segments=384, max_epochs=30)}
 
 
 def _suite(name, args):
@@ -1114,6 +1164,8 @@ def main(argv=None):
         torch.backends.cudnn.benchmark = False
     started = time.perf_counter()
     budget = _budget(args)
+    for name in sorted({k for b in args.suite_budget.values() for k in b}):
+        budget[name] = "per suite, below"
     evaluations = (f"test evaluation every {args.eval_every} epochs" if args.eval_every
                    else "no evaluation during training (= clean)")
     print(f"sktal {sktal.__version__}, torch {torch.__version__}, "
@@ -1133,7 +1185,9 @@ def main(argv=None):
         except (FileNotFoundError, OSError) as exc:
             print(f"\n[{suite}] skipped: {exc}")
             continue
-        print(f"\n[{suite}] {description}")
+        sargs = suite_args(args, suite)
+        own = ", ".join(f"{k}={v}" for k, v in args.suite_budget.get(suite, {}).items())
+        print(f"\n[{suite}] {description}" + (f"; budget {own}" if own else ""))
         if suite == "features" and not args.test_annotations:
             print(f"[{suite}] note: tested on held-out videos of --annotations, not on the "
                   f"papers' test split: pass --test-annotations for the papers' protocol")
@@ -1148,7 +1202,7 @@ def main(argv=None):
         for seed in args.seeds:
             split = make_split(seed)
             for row in unique:
-                result = fit_row(row, args, split, seed)
+                result = fit_row(row, sargs, split, seed)
                 result.update(suite=suite, key=row.key())
                 suite_results.append(result)
                 status = result.get("error") or (
@@ -1159,7 +1213,7 @@ def main(argv=None):
                       f"{row.describe()[:40]:<40} {status}", file=sys.stderr, flush=True)
             if args.refinement:
                 for row in [None, *main_rows]:  # None: the fully supervised ceiling
-                    result = refine_row(row, args, split, seed)
+                    result = refine_row(row, sargs, split, seed)
                     result.update(suite=suite, key=None if row is None else row.key())
                     refined.append(result)
                     print(f"  [{suite}] seed {seed} two-stage {result['row']:<18} "

@@ -72,8 +72,8 @@ def test_run_methods_quick_thumos_timelines_with_refinement(tmp_path, shared_dat
     assert "SegmentDetector (full supervision)" in stdout and "pseudo P / R" in stdout
     two_stage = results["refinement"]
     assert [r["supervision"] for r in two_stage] == [
-        "segments", "video", "video", "background", "action", "both"]
-    main = {(r["method"], r["supervision"]): r for r in results["runs"]}
+        "segments", "video", "video", "background", "action", "action", "both"]
+    main = {(r["row"], r["supervision"]): r for r in results["runs"]}
     for r in two_stage[1:]:
         assert f"{r['row']} + refinement (" in stdout
         assert 0.0 <= r["precision"] <= 1.0 and 0.0 <= r["recall"] <= 1.0
