@@ -6,7 +6,14 @@ Rows of the main table (method × supervision)::
     TEN             video labels
     BackTAL         video labels + background clicks
     FSPTAL          video labels + action points (one click per instance)
+    FSPTAL          the same, its four additions off + LACP's completeness loss
+                    (the LACP configuration FS-PTAL improves on)
     BackTAL         video labels + background clicks + action points
+
+The default budget (``REDUCED_BUDGET``, per suite ``SUITE_BUDGET``) is the reduced one
+of docs/benchmarks.rst: width 64, dropout 0.3, learning rate 1e-3, batch 8; 128
+snippets and 40 epochs on the synthetic suite, 384 snippets and 30 epochs on the
+THUMOS timelines. With ``--features`` each method keeps its own.
 
 Suites (``--suite``):
 

@@ -81,6 +81,34 @@ def test_run_methods_quick_thumos_timelines_with_refinement(tmp_path, shared_dat
         assert r["first_stage"] == main[(r["row"], r["supervision"])]["clean"], r["row"]
 
 
+def test_reduced_budget_is_per_suite_and_explicit_options_win():
+    rm = _load_run_methods()
+
+    def budgets(*argv):
+        args = rm.parse_args(list(argv))
+        return {s: rm._budget(rm.suite_args(args, s)) for s in args.suites}
+
+    default = budgets()
+    assert set(default) == {"synthetic", "thumos"}
+    assert (default["thumos"]["n_segments"], default["thumos"]["max_epochs"]) == (384, 30)
+    assert (default["synthetic"]["n_segments"],
+            default["synthetic"]["max_epochs"]) == (128, 40)
+    assert all(b["hidden_size"] == 64 and b["dropout"] == 0.3 for b in default.values())
+    given = budgets("--n-segments", "200", "--dropout", "default")
+    assert given["thumos"]["n_segments"] == given["synthetic"]["n_segments"] == 200
+    assert given["thumos"]["max_epochs"] == 30  # the other per-suite value stays
+    assert all("dropout" not in b for b in given.values())  # each method's own
+    # the ten-zones preset keeps TEN's own dropout (docs/methods/ten.rst's figures)
+    assert "dropout" not in budgets("--preset", "ten-zones")["ten-synthetic"]
+    real = budgets("--features", "unused")["features"]
+    assert not {"n_segments", "max_epochs", "dropout", "hidden_size"} & set(real)
+    with pytest.raises(SystemExit):
+        rm.parse_args(["--dropout", "1.5"])
+    lacp = [r for r in rm.MAIN_ROWS if "LACP" in r.label]
+    assert len(lacp) == 1 and lacp[0].method == "FSPTAL"
+    assert dict(lacp[0].params) == {**rm.ADDITIONS_OFF, **rm.LACP_PIECES}
+
+
 def test_ablation_rows_are_read_from_the_paper_tables():
     rm = _load_run_methods()
     from sktal._docs import paper_table_rows
