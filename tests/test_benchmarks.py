@@ -221,6 +221,7 @@ def test_folded_scripts_forward_to_run_methods(script):
     [
         ("bench_localization.py", ["speed-up"]),
         ("bench_metrics.py", ["speed-up", "agree"]),
+        ("backtal_eval_gap.py", ["none eval", "score train", "dropout=0.3"]),
     ],
 )
 def test_component_benchmarks_run_quick(script, expected):
