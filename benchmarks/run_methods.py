@@ -858,6 +858,69 @@ def print_main(suite, results, rows, seeds, protocol, show_paper):
                                        extra], lines, PAPER_NOTES if show_paper else ())
 
 
+def _orderings():
+    """The papers' main claims as chains of rows, each link ``'>='`` or ``'>'``:
+    (name, [row, op, row, op, row])."""
+    lacp = next(r for r in MAIN_ROWS if r.label.startswith("FSPTAL, LACP"))
+    bl, ten, ten_bges = paper_rows("TEN", "Table 3", labels=["BL", "TEN", "TEN+BGES"])
+    return [
+        ("BackTAL: both kinds >= background only > BaS-Net",
+         [MAIN_ROWS[-1], ">=", MAIN_ROWS[2], ">", MAIN_ROWS[0]]),
+        ("TEN Table 3: TEN+BGES >= TEN >= BL", [ten_bges, ">=", ten, ">=", bl]),
+        ("FS-PTAL >= LACP configuration > BaS-Net",
+         [MAIN_ROWS[3], ">=", lacp, ">", MAIN_ROWS[0]]),
+    ]
+
+
+def ordering_lines(results, metric="0.1:0.7", protocol="clean"):
+    """One line per link of :func:`_orderings`: the per-seed paired difference of the
+    clean ``metric`` (percent), its mean ± std, the larger seed std of the two rows
+    and whether the claim holds on every seed, on the mean only, or not."""
+    lines = []
+    for name, chain in _orderings():
+        links = zip(chain[0::2], chain[1::2], chain[2::2])
+        for link_index, (a, op, b) in enumerate(links):
+            link = f"{a.label} ({a.supervision}) {op} {b.label} ({b.supervision})"
+            runs_a, runs_b = _runs(results, a), _runs(results, b)
+            if _failed(runs_a) or _failed(runs_b):
+                lines.append((name if link_index == 0 else "", link,
+                              "  not run on this suite"))
+                continue
+            by_seed = {r["seed"]: _metric([r[protocol]], metric)[0] for r in runs_b}
+            pairs = [(_metric([r[protocol]], metric)[0], by_seed[r["seed"]])
+                     for r in runs_a if r["seed"] in by_seed]
+            diff = np.array([x - y for x, y in pairs])
+            spread = max(np.std([x for x, _ in pairs]), np.std([y for _, y in pairs]))
+            mean = round(float(diff.mean()), 6)
+            if np.all(diff > 0) or (op == ">=" and np.all(diff >= 0)):
+                verdict = "holds on every seed"
+            elif mean > 0:
+                verdict = "holds on the mean only"
+            elif mean == 0:
+                verdict = "tie"
+            elif np.all(diff < 0):
+                verdict = "reversed on every seed"
+            else:
+                verdict = "reversed on the mean"
+            if mean and abs(mean) > spread:
+                verdict += ", |mean| > spread"
+            lines.append([name if link_index == 0 else "", link, f"{diff.mean():+6.1f} ±{diff.std():4.1f}",
+                          " / ".join(f"{d:+.1f}" for d in diff), f"{spread:5.1f}",
+                          verdict])
+    return lines
+
+
+def print_orderings(suite, results, seeds):
+    """The papers' orderings tested on the suite's runs (:func:`ordering_lines`)."""
+    print_table(f"[{suite}] the papers' orderings: paired difference of the clean avg "
+                f"mAP 0.1:0.7 (%) per seed {list(seeds)}; spread = the larger seed std "
+                f"of the two rows",
+                [("claim", "<52"), ("link", "<62"), ("mean ± std", ">12"),
+                 ("per seed", ">22"), ("spread", ">8"), ("  verdict", "<1")],
+                [[*l[:5], "  " + l[5]] if isinstance(l, list) else l
+                 for l in ordering_lines(results)])
+
+
 def print_curves(suite, results, rows, seeds):
     """avg mAP 0.1:0.7 of every row at each evaluated epoch (mean ± std over seeds)."""
     rows = [r for r in rows if not _failed(_runs(results, r))]
@@ -1033,6 +1096,9 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="cpu", help="torch device ('auto', 'cuda')")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--out", default=None, help="write every run to this JSON file")
+    parser.add_argument("--orderings", default=None, metavar="JSON",
+                        help="only print the orderings table of the runs in a JSON "
+                             "file written by --out, and exit")
     args = parser.parse_args(argv)
 
     preset = dict(PRESETS.get(args.preset, {}))
@@ -1161,8 +1227,22 @@ def _warm_up(methods, device):
             data.X, data.y, clicks=clicks)
 
 
+def orderings_from(path):
+    """The orderings table of each suite of a ``--out`` JSON file."""
+    with open(path) as fh:
+        saved = json.load(fh)
+    runs = saved["runs"]
+    for r in runs:  # the key of a run, as main() sets it
+        r["key"] = (r["method"], r["supervision"], tuple(sorted(r["params"].items())))
+    for suite in dict.fromkeys(r["suite"] for r in runs):
+        suite_runs = [r for r in runs if r["suite"] == suite]
+        print_orderings(suite, suite_runs, sorted({r["seed"] for r in suite_runs}))
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.orderings:
+        return orderings_from(args.orderings)
     sys.stdout.reconfigure(line_buffering=True)  # tables and stderr progress in order
     torch.set_num_threads(args.threads)
     if str(args.device).startswith("cuda") or args.device == "auto":
@@ -1230,6 +1310,7 @@ def main(argv=None):
             print_main(suite, suite_results, main_rows, args.seeds, protocol,
                        show_paper=suite == "features")
         print_curves(suite, suite_results, main_rows, args.seeds)
+        print_orderings(suite, suite_results, args.seeds)
         print_attention(suite, suite_results, unique, args.seeds, args.near_snippets)
         if suite in args.ablation_suites:
             for table in tables:

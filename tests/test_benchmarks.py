@@ -109,6 +109,32 @@ def test_reduced_budget_is_per_suite_and_explicit_options_win():
     assert dict(lacp[0].params) == {**rm.ADDITIONS_OFF, **rm.LACP_PIECES}
 
 
+def test_orderings_are_paired_per_seed_differences():
+    rm = _load_run_methods()
+    (_, backtal), _, (_, fsptal) = rm._orderings()
+    both, bg, basnet = backtal[0::2]
+    values = {both.key(): [40, 42, 38], bg.key(): [35, 36, 39], basnet.key(): [20, 21, 19],
+              fsptal[0].key(): [30, 31, 32], fsptal[2].key(): [33, 34, 35]}
+    results = [{"key": key, "seed": seed, "clean": [v / 100] * 7}
+               for key, vs in values.items() for seed, v in zip((2, 0, 1), vs)]
+    lines = rm.ordering_lines(results)
+    assert len(lines) == 6
+    link = {tuple(cell for cell in line[1:2]): line for line in lines}
+    first = link[("BackTAL (both) >= BackTAL (background)",)]
+    # per seed 40-35, 42-36, 38-39 (seeds 2, 0, 1): +5, +6, -1
+    assert first[2] == f"{np.mean([5, 6, -1]):+6.1f} ±{np.std([5, 6, -1]):4.1f}"
+    assert first[3] == "+5.0 / +6.0 / -1.0"
+    assert first[4] == f"{max(np.std([40, 42, 38]), np.std([35, 36, 39])):5.1f}"
+    assert first[5] == "holds on the mean only, |mean| > spread"
+    second = link[("BackTAL (background) > BaSNet (video)",)]
+    assert second[5] == "holds on every seed, |mean| > spread"
+    ten_links = [line for line in lines if "TEN" in line[1]]
+    assert len(ten_links) == 2 and all(line[-1].strip() == "not run on this suite"
+                                       for line in ten_links)
+    lacp = [line for line in lines if line[1].startswith("FSPTAL (action) >=")][0]
+    assert lacp[3] == "-3.0 / -3.0 / -3.0" and lacp[5].startswith("reversed on every seed")
+
+
 def test_ablation_rows_are_read_from_the_paper_tables():
     rm = _load_run_methods()
     from sktal._docs import paper_table_rows
