@@ -234,6 +234,31 @@ def test_cas_module_on_a_sequence_of_batches_equals_it_on_their_concatenation(at
         assert torch.allclose(g_seq, g_cat, rtol=1e-12, atol=1e-12)
 
 
+def test_in_place_leaky_relu_has_the_values_and_gradients_of_the_plain_one():
+    from sktal.nn._layers import _leaky_relu
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 5, requires_grad=True)
+    w = torch.randn(4, 3, 3, requires_grad=True)
+    upstream = torch.randn(2, 4, 5)
+    grads = []
+    for act in (_leaky_relu, F.leaky_relu):
+        h = act(F.conv1d(x, w, padding=1))      # a fresh conv output: in place
+        grads.append((h.detach(), *torch.autograd.grad((h * upstream).sum(), [x, w])))
+    for got, expected in zip(*grads):
+        assert torch.equal(got, expected)
+    # a view or a leaf is left alone (a new tensor is returned)
+    base = torch.randn(2, 5, 4, requires_grad=True)
+    view = base * 1.0
+    view_t = view.transpose(1, 2)
+    before = view.detach().clone()
+    out = _leaky_relu(view_t)
+    assert torch.equal(view.detach(), before) and out.data_ptr() != view_t.data_ptr()
+    leaf = torch.randn(3, requires_grad=True)
+    assert _leaky_relu(leaf) is not leaf
+    fresh = torch.randn(6) * 1.0
+    assert _leaky_relu(fresh).data_ptr() == fresh.data_ptr()   # no new tensor
+
+
 def test_video_dataset_items_are_the_position_items_with_interpolated_features():
     import numpy as np
 

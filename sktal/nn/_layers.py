@@ -4,6 +4,16 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def _leaky_relu(t):
+    """``F.leaky_relu(t)``, in place when ``t`` is a fresh result (not a view, not a
+    leaf): a layer output that only feeds it, whose producer (a convolution, a
+    concatenation, a sum) does not keep it for its backward. The same values and
+    gradients (the in-place form's backward reads the sign of its output, the same
+    as its input's for a positive slope) without one more activation-sized tensor
+    per layer (at the papers' size 16 x 750 x 2048 floats, 98 MB, for each
+    branch). Were the producer to keep it, autograd would raise, not mis-compute."""
+    fresh = not t._is_view() and not (t.is_leaf and t.requires_grad)
+    return F.leaky_relu(t, inplace=fresh)
 def zero_padding(h, mask):
     """``h`` (batch, channels, T) with the steps outside ``mask`` (batch, T) zeroed.
 
@@ -40,7 +50,7 @@ class FilterModule(nn.Module):
     def forward(self, x, mask=None):
         """``x`` (batch, T, D) -> weights (batch, T, 1); ``mask`` (batch, T): the
         valid steps of a padded batch (:func:`zero_padding`)."""
-        h = F.leaky_relu(self.conv1(x.transpose(1, 2)))
+        h = _leaky_relu(self.conv1(x.transpose(1, 2)))
         if self.conv2.kernel_size[0] > 1:
             h = zero_padding(h, mask)
         return torch.sigmoid(self.conv2(h)).transpose(1, 2)
@@ -196,15 +206,15 @@ class CASModule(nn.Module):
         if self.attention:
             sims = ([None] * len(parts) if similarity is None
                     else similarity.split([p.shape[0] for p in parts]))
-            h1 = F.leaky_relu(_cat([self.conv1(p, similarity=s)
+            h1 = _leaky_relu(_cat([self.conv1(p, similarity=s)
                                     for p, s in zip(parts, sims)]))
             h1 = zero_padding(h1.transpose(1, 2), mask).transpose(1, 2)
-            h = F.leaky_relu(self.conv2(h1, similarity=similarity))
+            h = _leaky_relu(self.conv2(h1, similarity=similarity))
             h = self.dropout(h).transpose(1, 2)
         else:
-            h1 = zero_padding(F.leaky_relu(_cat([self.conv1(p.transpose(1, 2))
-                                                 for p in parts])), mask)
-            h = self.dropout(F.leaky_relu(self.conv2(h1)))
+            h1 = zero_padding(_leaky_relu(_cat([self.conv1(p.transpose(1, 2))
+                                                for p in parts])), mask)
+            h = self.dropout(_leaky_relu(self.conv2(h1)))
             h1 = h1.transpose(1, 2)
         cas = self.classifier(h).transpose(1, 2)
         return (cas, h1) if return_hidden else cas
@@ -229,6 +239,6 @@ class EmbeddingModule(nn.Module):
         outside a video, so that the similarities of attention convolutions with a
         padded neighbour are 0, :meth:`AttentionConv1d.neighbour_similarity`) and
         zeroed between the two convolutions (:func:`zero_padding`)."""
-        h = self.conv2(zero_padding(F.leaky_relu(self.conv1(x.transpose(1, 2))), mask))
+        h = self.conv2(zero_padding(_leaky_relu(self.conv1(x.transpose(1, 2))), mask))
         h = zero_padding(h, mask)
         return F.normalize(h.transpose(1, 2), dim=-1)
