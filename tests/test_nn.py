@@ -153,6 +153,31 @@ def test_embedding_separation_loss_matches_hand_computation():
     )
 
 
+def test_embedding_separation_loss_on_labelled_steps_equals_the_full_similarity(monkeypatch):
+    import sktal.nn._losses as losses
+
+    g = torch.Generator().manual_seed(0)
+    emb = F.normalize(torch.randn(3, 200, 8, generator=g), dim=-1)
+    action = (torch.rand(3, 200, generator=g) < 0.05) * torch.rand(3, 200, generator=g)
+    background = (torch.rand(3, 200, generator=g) < 0.08) & (action == 0)
+    background[2] = False                          # a video with no background
+    kept, a, b = losses._labelled_steps(emb, action, background)
+    assert kept.shape[1] == int(((action > 0) | background).sum(1).max()) < 200
+    runs = {}
+    for name, select in (("labelled", losses._labelled_steps),
+                         ("full", lambda e, a, b: (e, a, b))):
+        monkeypatch.setattr(losses, "_labelled_steps", select)
+        for kwargs in ({}, {"symmetric": True, "average": "per_video"}):
+            x = emb.clone().requires_grad_(True)
+            value = embedding_separation_loss(x, action, background, 0.5, 0.1, **kwargs)
+            value.backward()
+            runs[name, str(kwargs)] = value.item(), x.grad
+    for kwargs in ({}, {"symmetric": True, "average": "per_video"}):
+        (v1, g1), (v2, g2) = runs["labelled", str(kwargs)], runs["full", str(kwargs)]
+        assert v1 == pytest.approx(v2, rel=1e-6) and v1 > 0
+        torch.testing.assert_close(g1, g2, rtol=1e-5, atol=1e-7)
+
+
 def test_embedding_separation_loss_without_pairs_is_a_differentiable_zero():
     emb, action, background = _separation_batch()
     emb = emb.clone().requires_grad_(True)
