@@ -259,23 +259,6 @@ def test_in_place_leaky_relu_has_the_values_and_gradients_of_the_plain_one():
     assert _leaky_relu(fresh).data_ptr() == fresh.data_ptr()   # no new tensor
 
 
-def test_dropout_keeps_each_element_with_probability_one_minus_p_and_rescales():
-    from sktal.nn._layers import Dropout
-    torch.manual_seed(0)
-    drop = Dropout(0.7)
-    x = torch.rand(200, 500) + 0.5
-    x.requires_grad_(True)
-    out = drop(x)
-    kept = out != 0
-    assert abs(kept.float().mean().item() - 0.3) < 0.01
-    assert torch.allclose(out[kept], x[kept] / 0.3)
-    (grad,) = torch.autograd.grad(out.sum(), x)
-    assert torch.allclose(grad, kept.float() / 0.3)
-    assert drop.eval()(x) is x
-    assert Dropout(0.0)(x) is x and not Dropout(1.0)(x).any()
-    assert CASModule(4, 8, 3, dropout=0.5).dropout.p == 0.5
-
-
 def test_video_dataset_items_are_the_position_items_with_interpolated_features():
     import numpy as np
 

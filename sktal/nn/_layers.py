@@ -129,25 +129,6 @@ class AttentionConv1d(nn.Module):
         return out
 
 
-class Dropout(nn.Dropout):
-    """``nn.Dropout`` whose mask is drawn with ``uniform_`` (kept where ``u >= p``)
-    instead of ``bernoulli_``: the same distribution (each element kept with
-    probability ``1 - p`` and scaled by ``1 / (1 - p)``), about twice as fast on CPU
-    (``bernoulli_`` with a scalar ``p`` is the slowest op of the CAS head at the
-    small benchmark size, 8 % of a training step). Other draws than ``nn.Dropout``
-    for the same seed, so other training trajectories than sktal before it.
-    """
-
-    def forward(self, x):
-        """``x`` unchanged in eval mode or at ``p = 0``; else masked and rescaled."""
-        if not self.training or self.p == 0:
-            return x
-        if self.p == 1:
-            return x.mul_(0) if self.inplace else x * 0
-        keep = torch.empty_like(x).uniform_().ge_(self.p).mul_(1.0 / (1.0 - self.p))
-        return x.mul_(keep) if self.inplace else x * keep
-
-
 def _cat(tensors):
     """``torch.cat`` along the batch, without a copy for a single tensor."""
     return tensors[0] if len(tensors) == 1 else torch.cat(tensors)
@@ -187,7 +168,7 @@ class CASModule(nn.Module):
                                    bias=bias)
             self.conv2 = nn.Conv1d(hidden_size, hidden_size, kernel_size, padding=pad,
                                    bias=bias)
-        self.dropout = Dropout(dropout)
+        self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Conv1d(hidden_size, n_outputs, 1, bias=False)
 
     def forward(self, x, similarity=None, return_hidden=False):
