@@ -162,7 +162,9 @@ def pyramid_points(length, *, n_levels):
     n = length
     for level in range(n_levels):
         stride = 2 ** level
-        centres.append((np.arange(n) + 0.5) * stride)
+        # max-pooling with kernel 3, stride 2, padding 1 centres output i on input
+        # 2i, so point i of level l sits on snippet i * 2^l (ActionFormer's points)
+        centres.append(np.arange(n) * stride + 0.5)
         strides.append(np.full(n, stride, dtype=np.float64))
         levels.append(np.full(n, level))
         n = (n + 1) // 2
