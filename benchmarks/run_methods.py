@@ -762,6 +762,7 @@ def refine_row(row, args, split, seed, first_stage=None):
     refiner.fit(split.X_train, split.y_train, split.clicks[row.supervision])
     precision, recall = pseudo_precision_recall(refiner.pseudo_segments_, split.train_truth)
     return dict(result, first_stage=_evaluate(refiner.localizer_, split).tolist(),
+                first_stage_reused=first_stage is not None,
                 refined=_evaluate(refiner, split).tolist(), precision=precision,
                 recall=recall, fit_seconds=time.perf_counter() - start)
 
