@@ -110,6 +110,7 @@ if ROOT not in sys.path:
 
 import torch  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
+from sklearn.frozen import FrozenEstimator  # noqa: E402
 
 import sktal  # noqa: E402
 if os.path.dirname(os.path.abspath(__file__)) not in sys.path:  # loaded by path
@@ -678,9 +679,11 @@ def attention_contrast(module, X, segments, near=NEAR_SNIPPETS):
                  for v in zones)
 
 
-def fit_row(row, args, split, seed):
+def fit_row(row, args, split, seed, fitted=None):
     """Train one row on one seed; returns a result dict (clean and paper protocols,
-    the evaluated epochs' mAP, the attention contrast over the epochs)."""
+    the evaluated epochs' mAP, the attention contrast over the epochs). With a dict
+    ``fitted``, the trained estimator is stored there under the row's key (the first
+    stage that --refinement reuses)."""
     evaluations, attention = [], []
     holder = {"side_seconds": 0.0, "attention": args.attention_every > 0}
 
@@ -717,6 +720,8 @@ def fit_row(row, args, split, seed):
     est.fit(split.X_train, split.y_train, clicks=clicks)
     seconds = time.perf_counter() - start - holder["side_seconds"]
     clean = _evaluate(est, split)
+    if fitted is not None:
+        fitted[row.key()] = est
     epochs = len(est.history_)
     candidates = [(e, m) for e, m in evaluations if e != epochs] + [(epochs, clean)]
     best_epoch, best = max(candidates, key=lambda em: (em[1].mean(), -em[0]))
@@ -748,9 +753,14 @@ def pseudo_precision_recall(pseudo, truth, tiou_threshold=0.5):
     return hits / n_pseudo, hits / n_true
 
 
-def refine_row(row, args, split, seed):
+def refine_row(row, args, split, seed, first_stage=None):
     """``row``'s estimator as the first stage of a PseudoLabelRefiner (same budget and
-    seed as the main table), or the fully supervised ceiling when ``row`` is None."""
+    seed as the main table), or the fully supervised ceiling when ``row`` is None.
+
+    ``first_stage``: the main table's fitted estimator of ``row`` (fit_row), reused
+    through ``FrozenEstimator`` instead of being trained a second time; its training
+    forks the random state of every side evaluation, so it is the estimator a fresh
+    fit would give."""
     result = {"row": "SegmentDetector" if row is None else row.label,
               "supervision": "segments" if row is None else row.supervision, "seed": seed}
     start = time.perf_counter()
@@ -758,13 +768,15 @@ def refine_row(row, args, split, seed):
         full = _detector(args, split, seed).fit(split.X_train, split.train_truth)
         return dict(result, refined=_evaluate(full, split).tolist(),
                     fit_seconds=time.perf_counter() - start)
-    est = build(row, args, split, seed)
+    est = build(row, args, split, seed) if first_stage is None else FrozenEstimator(
+        first_stage)
     if isinstance(est, str):
         return dict(result, error=est)
     refiner = sktal.PseudoLabelRefiner(est, _detector(args, split, seed), random_state=seed)
     refiner.fit(split.X_train, split.y_train, split.clicks[row.supervision])
     precision, recall = pseudo_precision_recall(refiner.pseudo_segments_, split.train_truth)
     return dict(result, first_stage=_evaluate(refiner.localizer_, split).tolist(),
+                first_stage_reused=first_stage is not None,
                 refined=_evaluate(refiner, split).tolist(), precision=precision,
                 recall=recall, fit_seconds=time.perf_counter() - start)
 
@@ -1288,8 +1300,9 @@ def main(argv=None):
         suite_results, refined = [], []
         for seed in args.seeds:
             split = make_split(seed)
+            fitted = {} if args.refinement else None
             for row in unique:
-                result = fit_row(row, sargs, split, seed)
+                result = fit_row(row, sargs, split, seed, fitted)
                 result.update(suite=suite, key=row.key())
                 suite_results.append(result)
                 status = result.get("error") or (
@@ -1300,7 +1313,8 @@ def main(argv=None):
                       f"{row.describe()[:40]:<40} {status}", file=sys.stderr, flush=True)
             if args.refinement:
                 for row in [None, *main_rows]:  # None: the fully supervised ceiling
-                    result = refine_row(row, sargs, split, seed)
+                    result = refine_row(row, sargs, split, seed, None if row is None
+                                        else fitted.get(row.key()))
                     result.update(suite=suite, key=None if row is None else row.key())
                     refined.append(result)
                     print(f"  [{suite}] seed {seed} two-stage {result['row']:<18} "

@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from ._constants import BACKGROUND
@@ -185,7 +186,13 @@ class PseudoLabelRefiner(BaseEstimator):
     Parameters
     ----------
     localizer : BaseLocalizer
-        The weak (first-stage) localizer; cloned.
+        The weak (first-stage) localizer; cloned and fitted. A localizer that is
+        already fitted can be used as it is by wrapping it in
+        ``sklearn.frozen.FrozenEstimator`` (scikit-learn >= 1.6; the successor of
+        ``cv='prefit'``): an estimator whose ``clone`` is itself is neither cloned nor
+        refitted, nor given ``random_state``; it must have been fitted on the same
+        classes and feature width, and ``fit`` then uses it only to predict the
+        training videos.
     detector : estimator or None, default=None
         The second stage, trained on ``[start, end, class, weight]`` rows; cloned.
         ``None``: ``SegmentDetector()``.
@@ -243,6 +250,15 @@ class PseudoLabelRefiner(BaseEstimator):
     >>> est = est.fit(data.X, data.y)
     >>> len(est.pseudo_segments_) == len(data.X)
     True
+
+    A fitted first stage is reused, not refitted, when frozen:
+
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> again = PseudoLabelRefiner(
+    ...     FrozenEstimator(est.localizer_),
+    ...     SegmentDetector(hidden_size=8, max_epochs=1), random_state=0)
+    >>> again.fit(data.X, data.y).localizer_.estimator is est.localizer_
+    True
     """
 
     _param_checks = {
@@ -280,11 +296,36 @@ class PseudoLabelRefiner(BaseEstimator):
 
     def _stage(self, estimator, n_classes):
         est = clone(estimator)
+        if est is estimator:  # a frozen (prefitted) estimator clones to itself
+            return est
         if self.random_state is not None:
             est.set_params(random_state=self.random_state)
         if n_classes is not None and est.get_params().get("n_classes", 0) is None:
             est.set_params(n_classes=n_classes)
         return est
+
+    @staticmethod
+    def _check_prefit(localizer, n_classes, n_features):
+        """A frozen localizer must be fitted, on as many classes and features."""
+        try:
+            check_is_fitted(localizer)
+        except NotFittedError as exc:
+            raise NotFittedError(
+                "PseudoLabelRefiner: the frozen localizer is not fitted; fit it before "
+                "wrapping it in FrozenEstimator, or pass the estimator itself"
+            ) from exc
+        fitted_classes = len(getattr(localizer, "classes_", ()))
+        if fitted_classes != n_classes:
+            raise ValueError(
+                f"PseudoLabelRefiner: the frozen localizer was fitted on {fitted_classes} "
+                f"classes, y has {n_classes}"
+            )
+        fitted_features = getattr(localizer, "n_features_in_", n_features)
+        if fitted_features != n_features:
+            raise ValueError(
+                f"PseudoLabelRefiner: the frozen localizer was fitted on "
+                f"{fitted_features} features, X has {n_features}"
+            )
 
     def _pseudo(self, teacher, videos, labels, clicks):
         detections = teacher.predict(videos)
@@ -332,7 +373,11 @@ class PseudoLabelRefiner(BaseEstimator):
             labels = check_labels(y, len(videos), name="y")
         n_classes = labels.shape[1]
         checked = check_clicks(clicks, [len(v) for v in videos], labels=labels)
-        self.localizer_ = self._stage(self.localizer, n_classes).fit(videos, y, clicks)
+        self.localizer_ = self._stage(self.localizer, n_classes)
+        if self.localizer_ is self.localizer:
+            self._check_prefit(self.localizer_, n_classes, videos[0].shape[1])
+        else:
+            self.localizer_.fit(videos, y, clicks)
         teacher = self.localizer_
         detector = self.detector
         if detector is None:

@@ -79,6 +79,7 @@ def test_run_methods_quick_thumos_timelines_with_refinement(tmp_path, shared_dat
         assert 0.0 <= r["precision"] <= 1.0 and 0.0 <= r["recall"] <= 1.0
         # the refiner's first stage is the main row's estimator: same budget, same seed
         assert r["first_stage"] == main[(r["row"], r["supervision"])]["clean"], r["row"]
+        assert r["first_stage_reused"], r["row"]  # not trained a second time
 
 
 def test_reduced_budget_is_per_suite_and_explicit_options_win():

@@ -14,6 +14,7 @@ from sktal.localizers._detector import (
     diou_loss,
     level_regression_ranges,
     pyramid_points,
+    SegmentDetectorModule,
     sigmoid_focal_loss,
 )
 from sktal.metrics import detection_map
@@ -72,8 +73,37 @@ def test_regression_ranges_and_points():
     assert level_regression_ranges(n_levels=3, regression_base=4) == [
         (0.0, 4.0), (4.0, 8.0), (8.0, math.inf)]
     centres, strides, levels = pyramid_points(5, n_levels=2)
-    np.testing.assert_allclose(centres, [0.5, 1.5, 2.5, 3.5, 4.5, 1, 3, 5])
+    np.testing.assert_allclose(centres, [0.5, 1.5, 2.5, 3.5, 4.5, 0.5, 2.5, 4.5])
     np.testing.assert_allclose(strides, [1] * 5 + [2] * 3)
+
+
+def test_points_sit_where_the_pyramid_pools():
+    # the snippets whose impulse reaches point j of level l, through the module's own
+    # pooling, are centred on pyramid_points' centre of that point: the regression
+    # targets are measured from where the features are
+    module = SegmentDetectorModule(n_features=1, n_classes=1, hidden_size=1, n_levels=4,
+                                   n_layers=1, kernel_size=1, dropout=0.0)
+    with torch.no_grad():
+        module.embed[0].weight.fill_(1.0)
+        module.embed[0].bias.zero_()
+    feats = []
+    module.cls_head.forward = lambda f: feats.append(f) or f
+    length = 40
+    centres, _, levels = pyramid_points(length, n_levels=4)
+    reach = {}
+    for t in range(length):
+        feats.clear()
+        x = torch.zeros(1, length, 1)
+        x[0, t, 0] = 1.0
+        module(x)
+        for level in range(4):
+            for j in np.nonzero(feats[level][0, 0].detach().numpy() > 0)[0]:
+                reach.setdefault((level, j), []).append(t)
+    for level in range(1, 4):
+        first = np.nonzero(levels == level)[0][0]
+        for j in range(1, 3):  # interior points (padding truncates the first)
+            np.testing.assert_allclose(np.mean(reach[level, j]) + 0.5,
+                                       centres[first + j])
 
 
 def test_targets_centre_sampling_ranges_and_weights():
@@ -88,8 +118,8 @@ def test_targets_centre_sampling_ranges_and_weights():
     assert cls[3, 1] == 1 and w[3] == 0.5
     # long segment [8, 16): max distance >= 4 -> level 1, centre 12 +/- 2
     lv1 = np.nonzero(pos[16:])[0]
-    np.testing.assert_allclose(centres[16 + lv1], [11.0, 13.0])
-    np.testing.assert_allclose(reg[16 + lv1[0]], [1.5, 2.5])  # (3, 5) / stride 2
+    np.testing.assert_allclose(centres[16 + lv1], [10.5, 12.5])
+    np.testing.assert_allclose(reg[16 + lv1[0]], [1.25, 2.75])  # (2.5, 5.5) / stride 2
 
 
 def test_detector_learns_toy_problem():

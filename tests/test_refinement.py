@@ -200,3 +200,35 @@ def test_plot_pseudo_segments():
     est = _refiner("FSPTAL", random_state=0).fit(data.X, data.y, clicks)
     ax = est.plot_pseudo_segments(data.segments, videos=[0, 1])
     assert len(ax.patches) >= sum(len(est.pseudo_segments_[i]) for i in (0, 1))
+
+
+def test_frozen_localizer_is_reused_not_refitted():
+    frozen = pytest.importorskip("sklearn.frozen")
+    from sklearn.exceptions import NotFittedError
+
+    data = make_temporal_actions(n_videos=6, random_state=2)
+    clicks = simulate_clicks(data.segments, data.lengths, kind="both", random_state=0)
+    plain = _refiner(random_state=0)
+    plain.set_params(localizer=Spy(n_segments=16, hidden_size=8, max_epochs=1,
+                                   batch_size=4))
+    SEEN.clear()
+    plain.fit(data.X, data.y, clicks)
+    assert SEEN == [6]
+    prefit = clone(plain).set_params(localizer=frozen.FrozenEstimator(plain.localizer_))
+    prefit = clone(prefit)  # a frozen localizer survives clone (GridSearchCV, cv)
+    prefit.fit(data.X, data.y, clicks)
+    assert SEEN == [6]  # not fitted again
+    assert prefit.localizer_.estimator is plain.localizer_
+    # same teacher, same rules: the same pseudo-instances and the same detector
+    for a, b in zip(plain.pseudo_segments_, prefit.pseudo_segments_):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(plain.predict(data.X), prefit.predict(data.X)):
+        np.testing.assert_allclose(a, b)
+    unfitted = frozen.FrozenEstimator(sktal.BackTAL(n_segments=16, max_epochs=1))
+    with pytest.raises(NotFittedError, match="frozen localizer is not fitted"):
+        _refiner().set_params(localizer=unfitted).fit(data.X, data.y, clicks)
+    fewer = data.y[:, :2][data.y[:, :2].sum(1) > 0]
+    idx = np.flatnonzero(data.y[:, :2].sum(1) > 0)
+    with pytest.raises(ValueError, match="fitted on 5 classes, y has 2"):
+        _refiner().set_params(localizer=frozen.FrozenEstimator(plain.localizer_)).fit(
+            [data.X[i] for i in idx], fewer)

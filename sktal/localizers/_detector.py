@@ -162,7 +162,9 @@ def pyramid_points(length, *, n_levels):
     n = length
     for level in range(n_levels):
         stride = 2 ** level
-        centres.append((np.arange(n) + 0.5) * stride)
+        # max-pooling with kernel 3, stride 2, padding 1 centres output i on input
+        # 2i, so point i of level l sits on snippet i * 2^l (ActionFormer's points)
+        centres.append(np.arange(n) * stride + 0.5)
         strides.append(np.full(n, stride, dtype=np.float64))
         levels.append(np.full(n, level))
         n = (n + 1) // 2
@@ -325,8 +327,9 @@ class SegmentDetector(BaseLocalizer):
 
     * projection: ``n_layers`` temporal convolutions (TemporalMaxer uses convolutions
       where ActionFormer uses a local transformer);
-    * pyramid: ``n_levels`` levels, each a stride-2 max-pooling of the previous one
-      (TemporalMaxer);
+    * pyramid: ``n_levels`` levels, each a stride-2 max-pooling (kernel 3, padding 1)
+      of the previous one (TemporalMaxer); point ``i`` of level ``l`` sits on snippet
+      ``i * 2^l``, where that pooling centres it (ActionFormer's point generator);
     * heads: two-layer convolutional classification and regression heads shared by
       all levels, a learnable scale per level, ReLU distances in units of the level's
       stride, classification bias initialised to the prior 0.01 (ActionFormer,
