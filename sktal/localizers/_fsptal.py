@@ -320,13 +320,16 @@ class FSPTALLoss(nn.Module):
                 background_threshold=self.background_threshold,
                 action_threshold=self.action_threshold, mask=mask,
             )
-        elif self.fallback_mining == "lacp":
-            action, background = lacp_seeds(scores[..., -1].detach(), points,
-                                            n_classes=n_classes, mask=mask)
         else:
             is_action = (points >= 0) & (points < n_classes)
             action = torch.where(is_action, points, torch.full_like(points, IGNORE_INDEX))
             background = points == n_classes
+        seeds = action  # the search's action seeds
+        if not self.label_mining and self.fallback_mining == "lacp":
+            # LACP's Total_loss keeps select_seed's background seeds for its point
+            # loss and hands the grown action seeds to the search only
+            seeds, background = lacp_seeds(scores[..., -1].detach(), points,
+                                           n_classes=n_classes, mask=mask)
         is_action = action >= 0
         probabilities = torch.cat([fused, scores[..., -1:]], dim=-1)
         action_target = F.one_hot(action.clamp(min=0), n_classes + 1).to(fused.dtype)
@@ -355,7 +358,7 @@ class FSPTALLoss(nn.Module):
         )
         if self.lambda_completeness:
             dense, searched = search_pseudo_labels(
-                fused.detach(), action, background, labels, mask,
+                fused.detach(), seeds, background, labels, mask,
                 contrast_outer_ratio=self.contrast_outer_ratio)
             terms["loss_completeness"] = completeness_loss(
                 fused, dense, searched, mask, contrast_outer_ratio=self.contrast_outer_ratio)
@@ -401,7 +404,10 @@ class FSPTAL(BaseLocalizer):
         module B replaces (LACP's ``select_seed``: background seeds at ``b_t >= 0.95``,
         pseudo action points at ``b_t <= 0.1`` beside each click;
         :func:`~sktal.localizers._fsptal_functional.lacp_seeds`), so that switching B
-        off removes FS-PTAL's change, not LACP's mining. ``None``: the clicks alone,
+        off removes FS-PTAL's change, not LACP's mining. As in LACP's ``Total_loss``,
+        the background seeds join the point loss and the grown action points only
+        seed the optimal-sequence search (`lambda_completeness`); the action point
+        loss sees the clicks. ``None``: the clicks alone,
         i.e. no background point at all (sktal's earlier reading; the paper does not
         say which its "w/o B" row used).
     background_threshold : float, default=0.85
