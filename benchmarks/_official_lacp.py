@@ -49,6 +49,9 @@ ADDITIONS_OFF = dict(label_extension=False, label_mining=False, lambda_score=0.0
 #: LACP's pieces that FS-PTAL's Eq. 15 does not have (on top of its mining, which
 #: ``fallback_mining='lacp'`` restores when module B is off)
 LACP_PIECES = dict(lambda_completeness=1.0)
+#: the rest of LACP's loss that sktal has as parameters: its video loss form and its
+#: 0.5 weight on the action point loss (its feature contrast loss is not in sktal)
+LACP_LOSS = dict(video_loss="lacp", point_action_weight=0.5)
 _MODULES = ("model", "train", "search", "decode", "grammar", "utils", "config")
 
 
@@ -249,12 +252,16 @@ def run(official, suite, seed, budget):
     for key, params in (("whole", {}), ("lacp", dict(ADDITIONS_OFF, **LACP_PIECES))):
         for steps in (None, n):
             fits[key, steps] = fit_sktal(suite, seed, budget, n_segments=steps, **params)
+    fits["lacp loss", None] = fit_sktal(suite, seed, budget, **ADDITIONS_OFF,
+                                        **LACP_PIECES, **LACP_LOSS)
     whole, lacp = fits["whole", None], fits["lacp", None]
     cross = {
         "sktal FSPTAL LACP configuration (additions off + LACP pieces)":
             _map(suite, lacp.predict(suite.X_test)),
         f"sktal FSPTAL LACP configuration, n_segments={n}":
             _map(suite, fits["lacp", n].predict(suite.X_test)),
+        "sktal FSPTAL LACP configuration + LACP video loss, action weight 0.5":
+            _map(suite, fits["lacp loss", None].predict(suite.X_test)),
         f"sktal FSPTAL whole, n_segments={n}":
             _map(suite, fits["whole", n].predict(suite.X_test)),
     }

@@ -39,7 +39,8 @@ def _video_losses(scores, labels, mask=None, **kw):
     est = FSPTAL(topk_ratio=2).set_params(**kw)
     return video_losses(scores, labels, mask, topk_ratio=est.topk_ratio,
                         foreground_confidence=est.foreground_confidence,
-                        video_loss_reduction=est.video_loss_reduction)
+                        video_loss_reduction=est.video_loss_reduction,
+                        video_loss=est.video_loss)
 
 
 def test_video_losses_match_hand_computation():
@@ -279,6 +280,31 @@ def test_criterion_lacp_fallback_point_loss_sees_clicks_grown_seeds_go_to_the_se
                                            contrast_outer_ratio=0.25)
     expected = completeness_loss(fused, dense, searched, None, contrast_outer_ratio=0.25)
     assert terms["loss_completeness"].item() == pytest.approx(expected.item())
+
+
+def test_lacp_video_loss_hand_computation():
+    # LACP: top-k mean (k = T // 2 here) for the video's class, mean over time for
+    # the absent one, BCE averaged over the 2 classes; no background term
+    scores = torch.tensor([[[0.9, 0.2, 0.5], [0.5, 0.4, 0.1], [0.1, 0.6, 0.3],
+                            [0.7, 0.0, 0.2]]])
+    fore, back = _video_losses(scores, torch.tensor([[1.0, 0.0]]), video_loss="lacp")
+    present, absent = (0.9 + 0.7) / 2, (0.2 + 0.4 + 0.6 + 0.0) / 4
+    expected = -(math.log(present) + math.log(1 - absent)) / 2
+    assert fore.item() == 0 and back.item() == pytest.approx(expected, rel=1e-5)
+    # a padded copy (mask) gives the same loss: padding enters neither mean
+    padded = torch.cat([scores, torch.full((1, 4, 3), 0.99)], dim=1)
+    mask = torch.tensor([[True] * 4 + [False] * 4])
+    _, back = _video_losses(padded, torch.tensor([[1.0, 0.0]]), mask, video_loss="lacp")
+    assert back.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_point_action_weight_scales_the_action_point_term():
+    outputs, targets = _criterion_inputs()
+    terms = _criterion(point_action_weight=0.5, lambda_point=2.0)(outputs, targets)
+    expected = (terms["loss_fore"] + terms["loss_back"]
+                + 2.0 * (0.5 * terms["loss_point_action"] + terms["loss_point_background"])
+                + terms["loss_score"] + terms["loss_separation"])
+    assert terms["loss"].item() == pytest.approx(expected.item(), rel=1e-6)
 
 
 def test_criterion_switched_off_terms_are_zero():
