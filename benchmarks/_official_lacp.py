@@ -1,12 +1,17 @@
 """compare_official adapter: the official LACP code (Lee & Byun) against ``sktal.FSPTAL``.
 
 LACP is the method FS-PTAL builds on, so sktal's side is FS-PTAL: whole (the
-``sktal`` column), with its four additions switched off (``label_extension=False,
-label_mining=False, lambda_score=0, feature_separation=False``; module B off falls
-back to LACP's seed mining), that plus LACP's completeness loss on its
-optimal-sequence pseudo labels (``lambda_completeness=1``: sktal's LACP), and whole
-plus that loss, all at each video's native length (``n_segments=None``) as LACP
-trains and tests; FS-PTAL whole at the budget's ``n_segments`` is a cross row.
+``sktal`` column) and in LACP's configuration: its four additions switched off
+(``ADDITIONS_OFF``: ``label_extension=False, label_mining=False, lambda_score=0,
+feature_separation=False``; module B off falls back to LACP's seed mining) plus
+LACP's completeness loss on its optimal-sequence pseudo labels (``LACP_PIECES``:
+``lambda_completeness=1``). Each is trained at each video's native length
+(``n_segments=None``) as LACP trains and tests, and at the budget's ``n_segments``
+(cross rows); one more row adds LACP's video loss form and its 0.5 action point
+weight (``LACP_LOSS``). The cross rows also score LACP's ``test.py`` post-processing
+on sktal's scores (both configurations) and sktal's post-processing on LACP's
+scores, which tells a gap in training from one in inference. A line per seed is
+printed as soon as the seed is done (the whole run takes long).
 
 ``load`` imports ``model.py``, ``train.py``, ``search.py`` (with ``decode.py`` and
 ``grammar.py``) and ``utils.py`` from the checkout; nothing is copied. The official

@@ -309,11 +309,15 @@ def test_quick_lacp_run_against_a_fake_checkout(fake_lacp, compare, capsys):
     assert "[skip] BaS-Net: no --basnet PATH given" in out
     line = next(ln for ln in out.splitlines() if ln.startswith("LACP     synthetic"))
     assert "official" in line and "sktal" in line and "ratio" in line
-    for label in ("sktal FSPTAL additions off",
-                  "sktal FSPTAL additions off + LACP completeness (LACP)",
-                  "official post-processing, sktal CAS",
+    for label in ("sktal FSPTAL LACP configuration (additions off + LACP pieces)",
+                  "sktal FSPTAL LACP configuration, n_segments=16",
+                  "sktal FSPTAL LACP configuration + LACP video loss, action weight 0.5",
+                  "sktal FSPTAL whole, n_segments=16",
+                  "official post-processing, sktal CAS (LACP configuration)",
+                  "official post-processing, sktal CAS (whole)",
                   "sktal post-processing, official CAS"):
         assert f"cross: {label}" in out
+    assert "[LACP synthetic seed 0] official" in out  # the per-seed line
 
 
 def test_lacp_adapter_trains_with_the_official_search(fake_lacp, compare):
