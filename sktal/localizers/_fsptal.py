@@ -508,9 +508,9 @@ class FSPTAL(BaseLocalizer):
     Table 2 ablations of the paper as parameters: without A ``label_extension=False``;
     without B ``label_mining=False`` (LACP's seed mining then applies,
     `fallback_mining`); without C ``lambda_score=0``; without D
-    ``feature_separation=False``. All four off, with ``lambda_completeness=1`` and
-    ``n_segments=None``, is LACP's training (its feature contrast loss, video loss
-    form and 0.5 weight on the action point loss aside);
+    ``feature_separation=False``. All four off, with ``lambda_completeness=1``,
+    ``video_loss='lacp'``, ``point_action_weight=0.5`` and ``n_segments=None``, is
+    LACP's training (its feature contrast loss and search schedule aside);
     ``benchmarks/compare_official.py --lacp`` trains it next to LACP's code.
 
     Pseudo labels are recomputed for every batch from its detached training-mode
