@@ -204,6 +204,9 @@ def main(argv=None):
         parser.add_argument(f"--{adapter.OPTION}", metavar="PATH", default=None,
                             help=f"local checkout of the official {adapter.NAME} code")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds run are first-seed .. first-seed + seeds - 1 (to "
+                             "split a long run over processes)")
     parser.add_argument("--suites", default="synthetic,thumos")
     parser.add_argument("--n-train", type=int, default=120)
     parser.add_argument("--n-test", type=int, default=80)
@@ -235,7 +238,8 @@ def main(argv=None):
     budget = dict(hidden_size=args.hidden_size, max_epochs=args.max_epochs, lr=args.lr,
                   batch_size=args.batch_size, n_segments=args.n_segments,
                   quick=args.quick)
-    print(f"budget: {budget}, seeds 0..{args.seeds - 1}, avg mAP@0.1:0.7 x100")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"budget: {budget}, seeds {seeds[0]}..{seeds[-1]}, avg mAP@0.1:0.7 x100")
     for adapter in adapters:
         path = getattr(args, adapter.OPTION)
         if path is None:
@@ -246,7 +250,7 @@ def main(argv=None):
             _print_speed(adapter, official, args)
         for suite_name in ([] if args.no_accuracy else args.suites.split(",")):
             runs = []
-            for seed in range(args.seeds):
+            for seed in seeds:
                 if suite_name == "synthetic":
                     suite = synthetic_suite(seed, args.n_train, args.n_test)
                 elif suite_name == "thumos":
