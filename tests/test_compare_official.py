@@ -391,3 +391,16 @@ def test_page_fault_count_runs_both_sides(fake_basnet, compare, capsys):
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("BaS-Net small, per batch (1 alternating epochs of 2 batches")
     assert line.count("minor page faults") == 2
+
+
+def test_sktal_only_skips_the_official_training(fake_lacp, compare, capsys):
+    # BaS-Net is skipped before its checkout is read, so any path will do
+    compare.main(["--quick", "--lacp", fake_lacp, "--basnet", fake_lacp,
+                  "--suites", "synthetic", "--sktal-only", "--speed-rounds", "0"])
+    out = capsys.readouterr().out
+    assert "[skip] BaS-Net: its adapter cannot run --sktal-only" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("LACP     synthetic"))
+    assert "official   nan" in line
+    assert "cross: sktal post-processing, official CAS" in out
+    rows = [ln for ln in out.splitlines() if "cross: sktal FSPTAL" in ln]
+    assert rows and not any("nan" in ln for ln in rows)  # sktal's rows still train
