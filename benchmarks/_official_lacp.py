@@ -332,3 +332,9 @@ def timing_step(official, size):
                        lr=size["lr"], batch_size=size["batch_size"], n_classes=n_classes,
                        **ADDITIONS_OFF)
     return step, estimator, "action"
+
+
+#: compare_official also times this adapter at native length (``n_segments=None``,
+#: each video at its own length, as LACP trains) on the suites' ragged timelines:
+#: the same ``timing_step``, with the estimator's ``n_segments`` None
+NATIVE_LENGTH = True

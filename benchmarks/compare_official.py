@@ -50,6 +50,12 @@ the papers' size ``n = --paper-batches`` (``--paper-rounds`` rounds) and the tim
 per batch is extrapolated to the 13 batches of 200 videos. Times are CPU time of
 this process (``time.process_time``; one torch thread, so other jobs on a shared
 machine count less than in wall time); the median round is reported.
+
+An adapter with ``NATIVE_LENGTH = True`` (LACP, which trains every video at its own
+length) is also timed at native length: its ``timing_step`` with ``n_segments=None``
+on each suite's training timelines (seed 0, ``--n-train`` ragged videos, the small
+size otherwise), whole epochs, ``--speed-rounds`` alternating rounds; with
+``--paper`` also at D = hidden = 2048 (``--paper-rounds`` rounds).
 """
 import argparse
 import importlib
@@ -146,15 +152,17 @@ def timing_data(size, n_videos, seed=0):
     return X, y.astype(np.float32), clicks
 
 
-def time_per_epoch(adapter, official, size, n_batches, rounds, n_videos, seed=0):
+def time_per_epoch(adapter, official, size, n_batches, rounds, n_videos, seed=0,
+                   data=None):
     """Seconds per epoch of ``n_videos`` of the official step and of sktal's ``fit``,
     extrapolated from ``n_batches`` timed batches (the median over ``rounds``
-    alternating rounds; see the module docstring); returns ``(official_s, sktal_s)``."""
+    alternating rounds; see the module docstring); returns ``(official_s, sktal_s)``.
+    ``data``: ``(X, y, clicks by kind)`` to time on instead of :func:`timing_data`."""
     import torch
 
     step, estimator, kind = adapter.timing_step(official, dict(size))
     batch = size["batch_size"]
-    X, y, clicks = timing_data(size, n_batches * batch, seed)
+    X, y, clicks = timing_data(size, n_batches * batch, seed) if data is None else data
     clicks = clicks[kind]
     record = []
     estimator.set_params(max_epochs=1, warm_start=True, random_state=seed,
@@ -304,7 +312,42 @@ def _print_speed(adapter, official, args):
               f"batches x {rounds} alternating round(s), median, CPU s): s/epoch official "
               f"{official_s:.3f} sktal {sktal_s:.3f} ratio {sktal_s / official_s:.2f}",
               flush=True)
+    if getattr(adapter, "NATIVE_LENGTH", False) and args.speed_rounds > 0:
+        _print_native_speed(adapter, official, args, small)
 
+
+def _print_native_speed(adapter, official, args, small):
+    """The timing at native length (``n_segments=None``) on the suites' own ragged
+    timelines (training split of seed 0), whole epochs: ``--speed-rounds`` rounds at
+    the small width and, with ``--paper``, ``--paper-rounds`` at D = hidden = 2048."""
+    widths = [("", small["n_features"], small["hidden_size"], args.speed_rounds)]
+    if args.paper:
+        paper = (32, 16) if args.quick else (PAPER_SIZE["n_features"],
+                                             PAPER_SIZE["hidden_size"])
+        widths.append(("paper ", *paper, args.paper_rounds))
+    for label, n_features, hidden, rounds in widths:
+        for name in args.suites.split(","):
+            if name == "thumos" and not os.path.exists(os.path.join(args.thumos_dir,
+                                                                    "gt_val.json")):
+                continue
+            suite = (synthetic_suite(0, args.n_train, 0, n_features) if name == "synthetic"
+                     else thumos_suite(0, args.n_train, 0, n_features, args.thumos_dir))
+            clicks = {"background": suite.background_clicks_train,
+                      "action": suite.action_clicks_train}
+            data = (suite.X_train, suite.y_train.astype(np.float32), clicks)
+            size = dict(small, n_features=n_features, hidden_size=hidden, n_segments=None,
+                        n_classes=suite.n_classes)
+            n = len(suite.X_train)
+            official_s, sktal_s = time_per_epoch(adapter, official, size,
+                                                 math.ceil(n / args.batch_size), rounds, n,
+                                                 data=data)
+            lengths = [len(v) for v in suite.X_train]
+            print(f"{adapter.NAME:8s} speed native {label}{name} (D={n_features} T="
+                  f"{min(lengths)}..{max(lengths)} (sum {sum(lengths)}) hidden {hidden} "
+                  f"batch {size['batch_size']} C={size['n_classes']}, {n} videos/epoch; "
+                  f"{rounds} alternating round(s), median, CPU s): s/epoch official "
+                  f"{official_s:.3f} sktal {sktal_s:.3f} ratio {sktal_s / official_s:.2f}",
+                  flush=True)
 
 if __name__ == "__main__":
     main()

@@ -84,27 +84,34 @@ def _targets(suite, idx, n, c):
         for i in idx]))
 
 
-def one_step(official, suite, hidden, n):
+def one_step(official, suite, hidden, n, dtype=torch.float32):
     c, d = suite.n_classes, suite.X_train[0].shape[1]
     cfg = ob._cfg(d, c, n)
     idx = np.arange(min(16, len(suite.X_train)))
     labels = torch.from_numpy(np.asarray(suite.y_train, dtype=np.float32))[idx]
     x, cl = ob._batch([suite.X_train[i] for i in idx],
                       [suite.background_clicks_train[i] for i in idx], n, c, True, None)
+    x, labels = x.to(dtype), labels.to(dtype)
+    default_dtype = torch.get_default_dtype()
     for layout in ("channel_blocks", "taps"):
         restore = _per_tap(official) if layout == "taps" else (lambda: None)
         try:
             net, est, module, pairs = _pair(official, cfg, d, c, hidden, n, layout, 0.0, 0)
+            net.to(dtype)
+            module.to(dtype)
+            torch.set_default_dtype(dtype)   # the official code's fresh tensors
             crit = est._build_criterion(c)
             with cpu_cuda():
                 outs = net(x.transpose(1, 2), is_train=True)
                 cost, _ = official.loss.BackTALLoss(cfg)(cfg, *outs, labels, cl, None)
             mine = module(x)
-            terms = crit(mine, {"labels": labels, "click_targets": _targets(suite, idx, n, c)})
+            terms = crit(mine, {"labels": labels,
+                                "click_targets": _targets(suite, idx, n, c).to(dtype)})
             cost.backward()
             terms["loss"].backward()
         finally:
             restore()
+            torch.set_default_dtype(default_dtype)
         cas = max(float((outs[1].transpose(1, 2) - mine["cas_base"]).abs().max().detach()),
                   float((outs[3].transpose(1, 2) - mine["cas_supp"]).abs().max().detach()))
         grads = max(float((a.weight.grad - b.weight.grad).norm() / b.weight.grad.norm())
@@ -176,6 +183,9 @@ def main(argv=None):
     parser.add_argument("--max-epochs", type=int, default=40)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one seed")
+    parser.add_argument("--float64", action="store_true",
+                        help="the one-step check in float64 (rules out float32 rounding "
+                             "flipping a top-k or hard-mining selection)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.hidden_size, args.n_segments, args.max_epochs = 1, 8, 16, 1
@@ -183,7 +193,7 @@ def main(argv=None):
     official = ob.load(args.backtal)
     n_train, n_test = (8, 4) if args.quick else (120, 80)
     one_step(official, synthetic_suite(0, n_train, n_test), args.hidden_size,
-             args.n_segments)
+             args.n_segments, torch.float64 if args.float64 else torch.float32)
     print(f"same start: hidden {args.hidden_size}, {args.n_segments} steps, "
           f"{args.max_epochs} epochs, lr {args.lr}; avg mAP@0.1:0.7 x100, official "
           f"post-processing for both nets")

@@ -6,7 +6,14 @@ Rows of the main table (method × supervision)::
     TEN             video labels
     BackTAL         video labels + background clicks
     FSPTAL          video labels + action points (one click per instance)
+    FSPTAL          the same, its four additions off + LACP's completeness loss
+                    (the LACP configuration FS-PTAL improves on)
     BackTAL         video labels + background clicks + action points
+
+The default budget (``REDUCED_BUDGET``, per suite ``SUITE_BUDGET``) is the reduced one
+of docs/benchmarks.rst: width 64, dropout 0.3, learning rate 1e-3, batch 8; 128
+snippets and 40 epochs on the synthetic suite, 384 snippets and 30 epochs on the
+THUMOS timelines. With ``--features`` each method keeps its own.
 
 Suites (``--suite``):
 
@@ -105,6 +112,9 @@ import torch  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
 
 import sktal  # noqa: E402
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:  # loaded by path
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _official_lacp import ADDITIONS_OFF, LACP_PIECES  # noqa: E402
 from sktal._docs import paper_table_rows, signature_defaults  # noqa: E402
 from sktal._registry import LOCALIZERS, get_localizer  # noqa: E402
 from sktal.datasets import (  # noqa: E402
@@ -140,7 +150,7 @@ STRONG_CONFUSION = dict(context_scale=(6.0, 2.0), context_floor=0.3, context_wid
 NEAR_SNIPPETS = 8
 
 #: defaults of the options a preset may set (None on the parser, resolved in parse_args)
-_OPTION_DEFAULTS = dict(methods=",".join(METHODS), ablations="all", eval_every=5,
+_OPTION_DEFAULTS = dict(methods=",".join(METHODS), ablations="all", eval_every=10,
                         n_videos=100, test_size=0.4)
 
 #: option sets (--preset): values of the options they name, unless given
@@ -148,7 +158,8 @@ PRESETS = {
     # the data and budget of the former bench_ten.py, TEN's BGES rows (ten-zones)
     "ten-zones": dict(suite="ten-synthetic", methods="TEN", ablations="ten-zones",
                       n_videos=120, test_size=1 / 3, n_segments=96, hidden_size=96,
-                      max_epochs=30, lr=1e-3, batch_size=16, eval_every=0),
+                      max_epochs=30, lr=1e-3, batch_size=16, dropout="default",
+                      eval_every=0),
 }
 
 SUPERVISION = {
@@ -209,8 +220,8 @@ def row(label, method, supervision=None, paper=None, **params):
 
 
 #: parameters the run's budget sets (see build): a row that sets one keeps it
-_BUDGET = ("n_segments", "hidden_size", "max_epochs", "lr", "batch_size", "device",
-           "embedding_hidden_size", "n_rgb_features", "n_classes")
+_BUDGET = ("n_segments", "hidden_size", "dropout", "max_epochs", "lr", "batch_size",
+           "device", "embedding_hidden_size", "n_rgb_features", "n_classes")
 
 
 def _same(value, default):
@@ -222,6 +233,9 @@ MAIN_ROWS = [
     Row("TEN", "TEN", "video"),
     Row("BackTAL", "BackTAL", "background"),
     Row("FSPTAL", "FSPTAL", "action"),
+    # FS-PTAL's four additions off with LACP's completeness loss: LACP's training,
+    # the configuration FS-PTAL claims to improve on (compare_official's --lacp rows)
+    row("FSPTAL, LACP config.", "FSPTAL", **ADDITIONS_OFF, **LACP_PIECES),
     Row("BackTAL", "BackTAL", "both"),
 ]
 
@@ -580,7 +594,7 @@ class EveryEpochs(Callback):
 def _budget(args):
     """Parameters every estimator gets (where it has them); None: its default."""
     budget = dict(n_segments=args.n_segments, hidden_size=args.hidden_size,
-                  max_epochs=args.max_epochs, lr=args.lr, batch_size=args.batch_size,
+                  dropout=args.dropout, max_epochs=args.max_epochs, lr=args.lr, batch_size=args.batch_size,
                   device=args.device)
     return {k: v for k, v in budget.items() if v is not None}
 
@@ -837,11 +851,74 @@ def print_main(suite, results, rows, seeds, protocol, show_paper):
         tail = (f"{np.mean([x['fit_seconds'] for x in runs]):.1f}" if protocol == "clean"
                 else f"{np.mean([x['best_epoch'] for x in runs]):.1f}")
         lines.append([_name(r), *cells, tail])
-        if show_paper and (r.method, r.supervision) in PAPER:
+        if show_paper and not r.params and (r.method, r.supervision) in PAPER:
             source, values = PAPER[(r.method, r.supervision)]
             lines.append(["  paper: " + source, *_paper_cells(values)])
     print_table(f"[{suite}] {label}", [("method (supervision)", "<38"), *_MAP_COLUMNS,
                                        extra], lines, PAPER_NOTES if show_paper else ())
+
+
+def _orderings():
+    """The papers' main claims as chains of rows, each link ``'>='`` or ``'>'``:
+    (name, [row, op, row, op, row])."""
+    lacp = next(r for r in MAIN_ROWS if r.label.startswith("FSPTAL, LACP"))
+    bl, ten, ten_bges = paper_rows("TEN", "Table 3", labels=["BL", "TEN", "TEN+BGES"])
+    return [
+        ("BackTAL: both kinds >= background only > BaS-Net",
+         [MAIN_ROWS[-1], ">=", MAIN_ROWS[2], ">", MAIN_ROWS[0]]),
+        ("TEN Table 3: TEN+BGES >= TEN >= BL", [ten_bges, ">=", ten, ">=", bl]),
+        ("FS-PTAL >= LACP configuration > BaS-Net",
+         [MAIN_ROWS[3], ">=", lacp, ">", MAIN_ROWS[0]]),
+    ]
+
+
+def ordering_lines(results, metric="0.1:0.7", protocol="clean"):
+    """One line per link of :func:`_orderings`: the per-seed paired difference of the
+    clean ``metric`` (percent), its mean ± std, the larger seed std of the two rows
+    and whether the claim holds on every seed, on the mean only, or not."""
+    lines = []
+    for name, chain in _orderings():
+        links = zip(chain[0::2], chain[1::2], chain[2::2])
+        for link_index, (a, op, b) in enumerate(links):
+            link = f"{a.label} ({a.supervision}) {op} {b.label} ({b.supervision})"
+            runs_a, runs_b = _runs(results, a), _runs(results, b)
+            if _failed(runs_a) or _failed(runs_b):
+                lines.append((name if link_index == 0 else "", link,
+                              "  not run on this suite"))
+                continue
+            by_seed = {r["seed"]: _metric([r[protocol]], metric)[0] for r in runs_b}
+            pairs = [(_metric([r[protocol]], metric)[0], by_seed[r["seed"]])
+                     for r in runs_a if r["seed"] in by_seed]
+            diff = np.array([x - y for x, y in pairs])
+            spread = max(np.std([x for x, _ in pairs]), np.std([y for _, y in pairs]))
+            mean = round(float(diff.mean()), 6)
+            if np.all(diff > 0) or (op == ">=" and np.all(diff >= 0)):
+                verdict = "holds on every seed"
+            elif mean > 0:
+                verdict = "holds on the mean only"
+            elif mean == 0:
+                verdict = "tie"
+            elif np.all(diff < 0):
+                verdict = "reversed on every seed"
+            else:
+                verdict = "reversed on the mean"
+            if mean and abs(mean) > spread:
+                verdict += ", |mean| > spread"
+            lines.append([name if link_index == 0 else "", link, f"{diff.mean():+6.1f} ±{diff.std():4.1f}",
+                          " / ".join(f"{d:+.1f}" for d in diff), f"{spread:5.1f}",
+                          verdict])
+    return lines
+
+
+def print_orderings(suite, results, seeds):
+    """The papers' orderings tested on the suite's runs (:func:`ordering_lines`)."""
+    print_table(f"[{suite}] the papers' orderings: paired difference of the clean avg "
+                f"mAP 0.1:0.7 (%) per seed {list(seeds)}; spread = the larger seed std "
+                f"of the two rows",
+                [("claim", "<52"), ("link", "<62"), ("mean ± std", ">12"),
+                 ("per seed", ">22"), ("spread", ">8"), ("  verdict", "<1")],
+                [[*l[:5], "  " + l[5]] if isinstance(l, list) else l
+                 for l in ordering_lines(results)])
 
 
 def print_curves(suite, results, rows, seeds):
@@ -954,13 +1031,20 @@ def parse_args(argv=None):
     parser.add_argument("--ablation-suites", default=None,
                         help="suites on which the ablations run (default: the first)")
     parser.add_argument("--max-epochs", type=int, default=None,
-                        help="epochs (default 40; each method's own with --features)")
+                        help="epochs of every suite (default per suite: "
+                             f"{ {k: v['max_epochs'] for k, v in SUITE_BUDGET.items()} }; "
+                             "each method's own with --features)")
     parser.add_argument("--hidden-size", type=int, default=None,
                         help="width of the temporal convolutions (default 64; the "
                              "paper's 2048 with --features)")
     parser.add_argument("--n-segments", type=int, default=None,
-                        help="snippets per resampled video (default 128; 750 with "
-                             "--features)")
+                        help="snippets per resampled video, every suite (default per "
+                             f"suite: { {k: v['n_segments'] for k, v in SUITE_BUDGET.items()} };"
+                             " each method's own with --features)")
+    parser.add_argument("--dropout", type=_dropout, default=None,
+                        help="dropout of every method, or 'default' for each method's "
+                             f"own (default {REDUCED_BUDGET['dropout']}: the methods' "
+                             "0.7 is for width 2048; each method's own with --features)")
     parser.add_argument("--lr", type=float, default=None,
                         help="learning rate of every method (default 1e-3; each "
                              "method's own with --features)")
@@ -1012,6 +1096,9 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="cpu", help="torch device ('auto', 'cuda')")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--out", default=None, help="write every run to this JSON file")
+    parser.add_argument("--orderings", default=None, metavar="JSON",
+                        help="only print the orderings table of the runs in a JSON "
+                             "file written by --out, and exit")
     args = parser.parse_args(argv)
 
     preset = dict(PRESETS.get(args.preset, {}))
@@ -1048,10 +1135,7 @@ def parse_args(argv=None):
     args.ablation_suites = (args.suites[:1] if args.ablation_suites is None else
                             [s.strip() for s in args.ablation_suites.split(",")])
     real = args.suites == ["features"]
-    defaults = (dict(max_epochs=None, hidden_size=None, n_segments=None, lr=None,
-                     batch_size=None) if real else
-                dict(max_epochs=40, hidden_size=64, n_segments=128, lr=1e-3,
-                     batch_size=8))
+    defaults = (dict.fromkeys(REDUCED_BUDGET) if real else dict(REDUCED_BUDGET))
     defaults.update(preset_budget)  # --quick shrinks a preset's budget too
     if args.quick:
         defaults.update(max_epochs=2, hidden_size=8, n_segments=32, lr=1e-3, batch_size=4)
@@ -1063,11 +1147,50 @@ def parse_args(argv=None):
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if args.dropout == "default":
+        args.dropout = None
+    # --n-segments / --max-epochs (or a preset's, --quick's) for all, else per suite
+    args.suite_budget = {s: {name: value for name, value in SUITE_BUDGET.get(s, {}).items()
+                             if getattr(args, name) is None and not real}
+                         for s in args.suites}
     return args
 
 
+def _dropout(text):
+    if text == "default":
+        return text
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"dropout must be in [0, 1) or 'default', "
+                                         f"got {text!r}")
+    return value
+
+
+def suite_args(args, suite):
+    """``args`` with the suite's own budget where none was given
+    (``args.suite_budget``, from :data:`SUITE_BUDGET`)."""
+    return argparse.Namespace(**{**vars(args), **args.suite_budget.get(suite, {})})
+
+
 #: the budget options (--quick and the real-features defaults override a preset's)
-_OPTION_BUDGET = ("max_epochs", "hidden_size", "n_segments", "lr", "batch_size")
+_OPTION_BUDGET = ("max_epochs", "hidden_size", "n_segments", "dropout", "lr",
+                  "batch_size")
+
+#: the default reduced budget of the synthetic and THUMOS-timeline suites (every
+#: method; the number of snippets is per suite, SUITE_SEGMENTS)
+#: method; snippets and epochs are per suite, SUITE_BUDGET). Width 64 with dropout
+#: 0.3 (the methods' 0.7 is for width 2048: at width 32 it leaves about ten live units
+#: and eval-mode video scores far below the training ones, see docs/benchmarks.rst)
+REDUCED_BUDGET = dict(max_epochs=None, hidden_size=64, n_segments=None, dropout=0.3,
+                      lr=1e-3, batch_size=8)
+
+#: the budget of each suite where --n-segments / --max-epochs are not given. The
+#: synthetic videos are 50-300 snippets long (median ~140); the THUMOS14 validation
+#: timelines have a median of ~560 (at 128 steps a short instance is a step or less),
+#: and every main row has converged there by epoch 30 (the curves table)
+SUITE_BUDGET = {"synthetic": dict(n_segments=128, max_epochs=40),
+                "ten-synthetic": dict(n_segments=128, max_epochs=40),
+                "thumos": dict(n_segments=384, max_epochs=30)}
 
 
 def _suite(name, args):
@@ -1104,8 +1227,22 @@ def _warm_up(methods, device):
             data.X, data.y, clicks=clicks)
 
 
+def orderings_from(path):
+    """The orderings table of each suite of a ``--out`` JSON file."""
+    with open(path) as fh:
+        saved = json.load(fh)
+    runs = saved["runs"]
+    for r in runs:  # the key of a run, as main() sets it
+        r["key"] = (r["method"], r["supervision"], tuple(sorted(r["params"].items())))
+    for suite in dict.fromkeys(r["suite"] for r in runs):
+        suite_runs = [r for r in runs if r["suite"] == suite]
+        print_orderings(suite, suite_runs, sorted({r["seed"] for r in suite_runs}))
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.orderings:
+        return orderings_from(args.orderings)
     sys.stdout.reconfigure(line_buffering=True)  # tables and stderr progress in order
     torch.set_num_threads(args.threads)
     if str(args.device).startswith("cuda") or args.device == "auto":
@@ -1114,6 +1251,8 @@ def main(argv=None):
         torch.backends.cudnn.benchmark = False
     started = time.perf_counter()
     budget = _budget(args)
+    for name in sorted({k for b in args.suite_budget.values() for k in b}):
+        budget[name] = "per suite, below"
     evaluations = (f"test evaluation every {args.eval_every} epochs" if args.eval_every
                    else "no evaluation during training (= clean)")
     print(f"sktal {sktal.__version__}, torch {torch.__version__}, "
@@ -1133,7 +1272,9 @@ def main(argv=None):
         except (FileNotFoundError, OSError) as exc:
             print(f"\n[{suite}] skipped: {exc}")
             continue
-        print(f"\n[{suite}] {description}")
+        sargs = suite_args(args, suite)
+        own = ", ".join(f"{k}={v}" for k, v in args.suite_budget.get(suite, {}).items())
+        print(f"\n[{suite}] {description}" + (f"; budget {own}" if own else ""))
         if suite == "features" and not args.test_annotations:
             print(f"[{suite}] note: tested on held-out videos of --annotations, not on the "
                   f"papers' test split: pass --test-annotations for the papers' protocol")
@@ -1148,7 +1289,7 @@ def main(argv=None):
         for seed in args.seeds:
             split = make_split(seed)
             for row in unique:
-                result = fit_row(row, args, split, seed)
+                result = fit_row(row, sargs, split, seed)
                 result.update(suite=suite, key=row.key())
                 suite_results.append(result)
                 status = result.get("error") or (
@@ -1159,7 +1300,7 @@ def main(argv=None):
                       f"{row.describe()[:40]:<40} {status}", file=sys.stderr, flush=True)
             if args.refinement:
                 for row in [None, *main_rows]:  # None: the fully supervised ceiling
-                    result = refine_row(row, args, split, seed)
+                    result = refine_row(row, sargs, split, seed)
                     result.update(suite=suite, key=None if row is None else row.key())
                     refined.append(result)
                     print(f"  [{suite}] seed {seed} two-stage {result['row']:<18} "
@@ -1169,6 +1310,7 @@ def main(argv=None):
             print_main(suite, suite_results, main_rows, args.seeds, protocol,
                        show_paper=suite == "features")
         print_curves(suite, suite_results, main_rows, args.seeds)
+        print_orderings(suite, suite_results, args.seeds)
         print_attention(suite, suite_results, unique, args.seeds, args.near_snippets)
         if suite in args.ablation_suites:
             for table in tables:

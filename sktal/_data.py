@@ -2,7 +2,9 @@
 
 :class:`PositionDataset` draws each training video's source positions (the method's
 ``_training_positions`` hook: random perturbation, label extension), a small
-per-video array; :func:`collate_positions` pads them with the raw clicks and maps
+per-video array; :func:`training_loader` forms the batches (of videos of similar
+length when their numbers of steps differ: :class:`LengthBucketSampler`);
+:func:`collate_positions` pads them with the raw clicks and maps
 the clicks of the whole batch in torch (:func:`map_clicks`, vectorised over videos
 and clicks); and :class:`DeviceVideos`, which holds every training video as one
 flat tensor, gathers and linearly interpolates the ``(B, n, D)`` feature rows of a
@@ -10,7 +12,7 @@ whole batch in torch, on the estimator's device when the videos fit there.
 """
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ._constants import IGNORE_INDEX
 
@@ -24,10 +26,15 @@ class PositionDataset(Dataset):
     """Item ``i``: the source positions of video ``i``'s training snippets, its
     ``labels``, its raw ``clicks`` (``(k, 2)`` ``[t, label]``) and ``index``; no
     features (:class:`DeviceVideos` reads them per batch) and no per-video click
-    mapping (:func:`collate_positions` maps the clicks of a batch at once)."""
+    mapping (:func:`collate_positions` maps the clicks of a batch at once).
 
-    def __init__(self, lengths, labels, clicks, positions_fn, n_classes, rng):
+    ``steps``: each video's number of training steps (``len`` of its positions,
+    :func:`sktal._resampling.n_steps`), which :func:`training_loader` batches by;
+    ``None``: all equal."""
+
+    def __init__(self, lengths, labels, clicks, positions_fn, n_classes, rng, steps=None):
         self.lengths = lengths
+        self.steps = steps
         self.labels = labels
         self.clicks = clicks
         self.positions_fn = positions_fn
@@ -45,6 +52,114 @@ class PositionDataset(Dataset):
             "clicks": clicks,
             "index": index,
         }
+
+
+class LengthBucketSampler(Sampler):
+    """Batches of videos of similar length, every video once per epoch, in random
+    order.
+
+    Each epoch the videos are ranked by ``steps`` (ties in random order), each rank
+    is moved by a uniform jitter in ``[0, batch_size)``, the videos are sorted by the
+    jittered rank and cut into ``ceil(n / batch_size)`` consecutive batches of
+    ``batch_size`` (the last one shorter), and the batches are yielded in random
+    order. A batch thus mixes videos from about two neighbouring blocks of
+    ``batch_size`` lengths, so its padding to its longest video stays small while its
+    members still change from epoch to epoch. The draws come from torch's global
+    generator, like a shuffling ``DataLoader``'s, so ``fit``'s seed fixes them.
+
+    Parameters
+    ----------
+    steps : sequence of int
+        Steps per video (the padded length a video needs in a batch).
+    batch_size : int
+    """
+
+    def __init__(self, steps, batch_size):
+        self.steps = np.asarray(steps, dtype=np.int64)
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return -(-len(self.steps) // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.steps)
+        ties = torch.randperm(n).numpy()
+        ranked = ties[np.argsort(self.steps[ties], kind="stable")]
+        rank = np.empty(n)
+        rank[ranked] = np.arange(n)
+        jitter = torch.rand(n, dtype=torch.float64).numpy() * self.batch_size
+        order = np.argsort(rank + jitter, kind="stable")
+        batches = [order[i:i + self.batch_size] for i in range(0, n, self.batch_size)]
+        for b in torch.randperm(len(batches)).tolist():
+            yield batches[b].tolist()
+
+
+#: most sub-batches a padded training batch's forward pass is split into
+#: (:func:`length_chunks`)
+MAX_CHUNKS = 3
+#: least share of a batch's padded steps a split must save to be made (each
+#: sub-batch costs a forward call of its own)
+MIN_CHUNK_SAVING = 0.2
+#: least share of the padded steps one more sub-batch must save
+MIN_RUN_GAIN = 0.05
+
+
+def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING):
+    """Sub-batches of a padded batch whose forward passes cost least, or ``None``.
+
+    The videos (``lengths``, their valid steps) sorted by length are cut into at most
+    ``max_chunks`` runs minimising the padded steps ``sum n_c * max_c`` (exact,
+    dynamic programming over the cut points), in as few runs as come within
+    :data:`MIN_RUN_GAIN` of that least cost; runs of equal maxima (ties) are
+    merged. Returns a list of index arrays (shortest run first), or ``None`` when
+    no split saves ``min_saving`` of ``n * max(lengths)``.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n = len(lengths)
+    order = np.argsort(lengths, kind="stable")
+    ls = lengths[order]
+    full = n * int(ls[-1]) if n else 0
+    if n < 2 or ls[0] == ls[-1]:
+        return None
+    # cost[k][i]: least padded steps of the i shortest videos in k runs
+    cost = np.full((max_chunks + 1, n + 1), np.inf)
+    cut = np.zeros((max_chunks + 1, n + 1), dtype=np.int64)
+    cost[0, 0] = 0.0
+    for k in range(1, max_chunks + 1):
+        for i in range(1, n + 1):
+            j = np.arange(i)
+            total = cost[k - 1, j] + (i - j) * ls[i - 1]
+            cut[k, i] = int(np.argmin(total))
+            cost[k, i] = total[cut[k, i]]
+    # the fewest runs within MIN_RUN_GAIN of the best split (a run is a forward call)
+    k = int(np.flatnonzero(cost[1:, n] <= cost[1:, n].min() + MIN_RUN_GAIN * full)[0]) + 1
+    if cost[k, n] > (1 - min_saving) * full:
+        return None
+    chunks, i = [], n
+    while k > 0:
+        j = cut[k, i]
+        if i > j:
+            if chunks and lengths[chunks[-1]].max() == ls[i - 1]:   # equal maxima
+                chunks[-1] = np.concatenate([order[j:i], chunks[-1]])
+            else:
+                chunks.append(order[j:i])
+        i, k = j, k - 1
+    return chunks[::-1] if len(chunks) > 1 else None
+
+
+def training_loader(dataset, *, batch_size, shuffle, **kwargs):
+    """``fit``'s ``iterator_train``: a ``DataLoader`` over ``dataset``.
+
+    When the videos' numbers of training steps differ (``dataset.steps``, native
+    length) and ``shuffle`` is on, the batches come from a
+    :class:`LengthBucketSampler`, so that a batch is not mostly padding; otherwise
+    (every video resampled to ``n_segments``) it is the plain shuffling loader.
+    """
+    steps = getattr(dataset, "steps", None)
+    if shuffle and steps is not None and len(set(steps)) > 1:
+        return DataLoader(dataset, batch_sampler=LengthBucketSampler(steps, batch_size),
+                          **kwargs)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, **kwargs)
 
 
 def pad_clicks(clicks, device=None):

@@ -16,8 +16,12 @@ import textwrap
 COMMON_PARAMETERS = {
     "n_segments": ("int or None", """\
         Number of snippets every video is resampled to for training and prediction
-        (THUMOS14: 750, ActivityNet: 100). ``None`` uses each video as it is and pads
-        batches."""),
+        (THUMOS14: 750, ActivityNet: 100). ``None`` uses each video as it is; its
+        training batches then hold videos of similar length (ranked by length with a
+        random jitter of up to ``batch_size`` ranks, batches in random order, every
+        video once per epoch) and a batch's forward pass runs as up to three
+        sub-batches of similar length, so that little of the computation is
+        padding."""),
     "resampling": ("{'interpolate', 'perturb'} or None", """\
         How a video becomes ``n_segments`` snippets: linear interpolation of the
         features (BackTAL) or one random snippet per stratum in training and the first

@@ -12,6 +12,13 @@ from ._constants import IGNORE_INDEX
 RESAMPLING_METHODS = ("interpolate", "perturb", None)
 
 
+def n_steps(length, n_segments, method):
+    """Number of steps :func:`source_positions` gives a video of ``length``: its own
+    length at native resolution (``n_segments`` or ``method`` None), else
+    ``n_segments``."""
+    return length if method is None or n_segments is None else n_segments
+
+
 def source_positions(length, n_segments, method, *, training=False, rng=None):
     """Source positions of the ``n_segments`` output steps of a video of ``length``.
 
@@ -33,7 +40,7 @@ def source_positions(length, n_segments, method, *, training=False, rng=None):
     -------
     ndarray of shape (n,), float64
     """
-    if method is None or n_segments is None:
+    if method is None or n_segments is None:   # as n_steps says
         return np.arange(length, dtype=np.float64)
     j = np.arange(n_segments, dtype=np.float64)
     if method == "interpolate":

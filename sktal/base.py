@@ -26,7 +26,8 @@ from skorch.utils import to_tensor
 from . import _resampling
 from ._docs import fill_doc  # noqa: F401  (the method files import it from here)
 from .metrics import DEFAULT_TIOU_THRESHOLDS, detection_map
-from ._data import DeviceVideos, PositionDataset, collate_positions
+from ._data import (DeviceVideos, PositionDataset, collate_positions, length_chunks,
+                    training_loader)
 from .postprocessing import cas_to_detections
 from .utils.validation import (
     check_clicks,
@@ -96,10 +97,56 @@ class _LocalizerNet(NeuralNet):
                  "mask": mask}
         return x
 
+    #: False once a module's outputs could not be put back together from sub-batches
+    #: (see ``_chunked_infer``); the whole padded batch then runs at once
+    sktal_chunked_ = True
+
     def infer(self, x, **fit_params):
+        if self.sktal_chunked_ and isinstance(x, Mapping) and "positions" in x:
+            chunks = length_chunks(x["mask"].sum(1).tolist())
+            if chunks is not None:
+                outputs = self._chunked_infer(x, chunks, **fit_params)
+                if outputs is not None:
+                    return outputs
+                self.sktal_chunked_ = False
         x = self.batch_inputs(x)
         with self.autocast():
             return super().infer(x, **fit_params)
+
+    def _chunked_infer(self, x, chunks, **fit_params):
+        """The module's outputs of a padded training batch, run as sub-batches of
+        similar length (:func:`~sktal._data.length_chunks`), each padded to its own
+        longest video only; the per-step outputs are zero-padded back to the batch's
+        length and everything is put back in batch order, so the criterion sees the
+        batch as one. Equal to one pass over the whole batch because a video's
+        outputs do not depend on the padding (``tests/test_bucketing.py``); dropout
+        draws differ. ``None`` when an output is neither per step (``(b, T_c, ...)``
+        in every sub-batch) nor of one shape per video."""
+        parts, steps = [], []
+        for chunk in chunks:
+            rows = torch.from_numpy(np.ascontiguousarray(chunk))
+            width = int(x["mask"][rows].sum(1).max())
+            part = {"index": x["index"][rows], "positions": x["positions"][rows, :width],
+                    "mask": x["mask"][rows, :width]}
+            with self.autocast():
+                parts.append(super().infer(self.batch_inputs(part), **fit_params))
+            steps.append(width)
+        longest = x["mask"].shape[1]
+        order = torch.from_numpy(np.argsort(np.concatenate(chunks), kind="stable"))
+        outputs = {}
+        for key in parts[0]:
+            values = [p[key] for p in parts]
+            if not all(torch.is_tensor(v) for v in values):
+                return None
+            if all(v.dim() >= 2 and v.shape[1] == t for v, t in zip(values, steps)):
+                values = [torch.nn.functional.pad(v, (0, 0) * (v.dim() - 2)
+                                                  + (0, longest - t))
+                          for v, t in zip(values, steps)]
+            elif any(v.shape[1:] != values[0].shape[1:] for v in values):
+                return None
+            joined = torch.cat(values)
+            outputs[key] = joined.index_select(0, order.to(joined.device))
+        return outputs
 
     def _set_training(self, training=True):
         # skorch calls this on every batch; ``Module.train`` walks and re-sets every
@@ -456,6 +503,7 @@ class BaseLocalizer(BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None,
+            iterator_train=training_loader,
             iterator_train__shuffle=True,
             iterator_train__collate_fn=collate_positions,
             iterator_valid__collate_fn=collate_positions,
@@ -563,8 +611,9 @@ class BaseLocalizer(BaseEstimator):
         device = self._resolve_device()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         rng = np.random.default_rng(seed)
+        steps = [_resampling.n_steps(n, self.n_segments, self.resampling) for n in lengths]
         dataset = PositionDataset(
-            lengths, labels, clicks, self._training_positions, n_classes, rng
+            lengths, labels, clicks, self._training_positions, n_classes, rng, steps=steps
         )
         fork_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=fork_devices):

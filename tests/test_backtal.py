@@ -231,6 +231,50 @@ def test_channel_block_attention_matches_the_unfolded_product():
     assert channel_block_masks(d, k).sum(0).eq(1).all()  # each (c, o) in one block
 
 
+def _masked_channel_block_conv(conv, x, s):
+    # the formulation with K times the FLOPs: one convolution with K * out output
+    # channels, block j's kernel zero outside its (channel, tap) pairs
+    k, out = conv.kernel_size, conv.out_channels
+    masks = channel_block_masks(conv.in_channels, k).to(conv.weight)
+    weight = (masks.unsqueeze(1) * conv.weight.unsqueeze(0)).reshape(k * out, -1, k)
+    per_block = F.conv1d(x.transpose(1, 2), weight, padding=k // 2)
+    per_block = per_block.view(x.shape[0], k, out, x.shape[1])
+    return (per_block * s.permute(0, 2, 1).unsqueeze(2)).sum(dim=1).transpose(1, 2)
+
+
+@pytest.mark.parametrize("d, k, out, t_len", [
+    (7, 3, 5, 6), (1, 3, 2, 5), (2, 3, 3, 4), (5, 5, 4, 9), (8, 1, 3, 4),
+    (10, 7, 3, 12), (13, 3, 6, 2), (33, 5, 4, 11),
+])
+def test_channel_block_attention_equals_the_masked_convolution(d, k, out, t_len):
+    # outputs and all three gradients (input, similarity, weight) of the per-block
+    # convolutions equal the masked K*out-channel convolution, also where in_channels
+    # is not a multiple of K (blocks split a channel by tap) or smaller than K
+    torch.manual_seed(d * 100 + k)
+    conv = ChannelBlockAttentionConv1d(d, out, k).double()
+    x = torch.randn(2, t_len, d, dtype=torch.float64, requires_grad=True)
+    s = torch.rand(2, t_len, k, dtype=torch.float64, requires_grad=True)
+    upstream = torch.randn(2, t_len, out, dtype=torch.float64)
+    got = conv(x, similarity=s)
+    expected = _masked_channel_block_conv(conv, x, s)
+    assert torch.allclose(got, expected, atol=1e-10)
+    wrt = [x, s, conv.weight]
+    grads = torch.autograd.grad((got * upstream).sum(), wrt)
+    expected_grads = torch.autograd.grad((expected * upstream).sum(), wrt)
+    for g, e in zip(grads, expected_grads):
+        assert torch.allclose(g, e, atol=1e-10)
+
+
+def test_channel_block_slices_partition_the_blocks():
+    from sktal.localizers._backtal import _channel_block_slices
+    for d, k in [(7, 3), (2, 3), (2048, 3), (9, 5)]:
+        masks = channel_block_masks(d, k)
+        rebuilt = torch.zeros_like(masks)
+        for j, (lo, hi, taps) in enumerate(_channel_block_slices(d, k)):
+            rebuilt[j, lo:hi] = 1.0 if taps is None else taps.float()
+        assert torch.equal(rebuilt, masks)
+
+
 def test_similarity_layout_parameter_picks_the_convolution():
     default = BackTAL(hidden_size=8)._build_module(6, 3)
     assert type(default.cas_module.conv1) is ChannelBlockAttentionConv1d
@@ -250,7 +294,7 @@ def test_module_similarity_reaches_both_branches():
                      similarity_layout="taps")._build_module(6, 2).eval()
     x = torch.randn(1, 7, 6)
     # identical embeddings everywhere = plain convolutions without bias
-    module.embedding.forward = lambda v: F.normalize(torch.ones(v.shape[0], v.shape[1], 4), dim=-1)
+    module.embedding.forward = lambda v, mask=None: F.normalize(torch.ones(v.shape[0], v.shape[1], 4), dim=-1)
     got = module(x)
     conv1, conv2 = module.cas_module.conv1, module.cas_module.conv2
     expected = []

@@ -72,13 +72,67 @@ def test_run_methods_quick_thumos_timelines_with_refinement(tmp_path, shared_dat
     assert "SegmentDetector (full supervision)" in stdout and "pseudo P / R" in stdout
     two_stage = results["refinement"]
     assert [r["supervision"] for r in two_stage] == [
-        "segments", "video", "video", "background", "action", "both"]
-    main = {(r["method"], r["supervision"]): r for r in results["runs"]}
+        "segments", "video", "video", "background", "action", "action", "both"]
+    main = {(r["row"], r["supervision"]): r for r in results["runs"]}
     for r in two_stage[1:]:
         assert f"{r['row']} + refinement (" in stdout
         assert 0.0 <= r["precision"] <= 1.0 and 0.0 <= r["recall"] <= 1.0
         # the refiner's first stage is the main row's estimator: same budget, same seed
         assert r["first_stage"] == main[(r["row"], r["supervision"])]["clean"], r["row"]
+
+
+def test_reduced_budget_is_per_suite_and_explicit_options_win():
+    rm = _load_run_methods()
+
+    def budgets(*argv):
+        args = rm.parse_args(list(argv))
+        return {s: rm._budget(rm.suite_args(args, s)) for s in args.suites}
+
+    default = budgets()
+    assert set(default) == {"synthetic", "thumos"}
+    assert (default["thumos"]["n_segments"], default["thumos"]["max_epochs"]) == (384, 30)
+    assert (default["synthetic"]["n_segments"],
+            default["synthetic"]["max_epochs"]) == (128, 40)
+    assert all(b["hidden_size"] == 64 and b["dropout"] == 0.3 for b in default.values())
+    given = budgets("--n-segments", "200", "--dropout", "default")
+    assert given["thumos"]["n_segments"] == given["synthetic"]["n_segments"] == 200
+    assert given["thumos"]["max_epochs"] == 30  # the other per-suite value stays
+    assert all("dropout" not in b for b in given.values())  # each method's own
+    # the ten-zones preset keeps TEN's own dropout (docs/methods/ten.rst's figures)
+    assert "dropout" not in budgets("--preset", "ten-zones")["ten-synthetic"]
+    real = budgets("--features", "unused")["features"]
+    assert not {"n_segments", "max_epochs", "dropout", "hidden_size"} & set(real)
+    with pytest.raises(SystemExit):
+        rm.parse_args(["--dropout", "1.5"])
+    lacp = [r for r in rm.MAIN_ROWS if "LACP" in r.label]
+    assert len(lacp) == 1 and lacp[0].method == "FSPTAL"
+    assert dict(lacp[0].params) == {**rm.ADDITIONS_OFF, **rm.LACP_PIECES}
+
+
+def test_orderings_are_paired_per_seed_differences():
+    rm = _load_run_methods()
+    (_, backtal), _, (_, fsptal) = rm._orderings()
+    both, bg, basnet = backtal[0::2]
+    values = {both.key(): [40, 42, 38], bg.key(): [35, 36, 39], basnet.key(): [20, 21, 19],
+              fsptal[0].key(): [30, 31, 32], fsptal[2].key(): [33, 34, 35]}
+    results = [{"key": key, "seed": seed, "clean": [v / 100] * 7}
+               for key, vs in values.items() for seed, v in zip((2, 0, 1), vs)]
+    lines = rm.ordering_lines(results)
+    assert len(lines) == 6
+    link = {tuple(cell for cell in line[1:2]): line for line in lines}
+    first = link[("BackTAL (both) >= BackTAL (background)",)]
+    # per seed 40-35, 42-36, 38-39 (seeds 2, 0, 1): +5, +6, -1
+    assert first[2] == f"{np.mean([5, 6, -1]):+6.1f} ±{np.std([5, 6, -1]):4.1f}"
+    assert first[3] == "+5.0 / +6.0 / -1.0"
+    assert first[4] == f"{max(np.std([40, 42, 38]), np.std([35, 36, 39])):5.1f}"
+    assert first[5] == "holds on the mean only, |mean| > spread"
+    second = link[("BackTAL (background) > BaSNet (video)",)]
+    assert second[5] == "holds on every seed, |mean| > spread"
+    ten_links = [line for line in lines if "TEN" in line[1]]
+    assert len(ten_links) == 2 and all(line[-1].strip() == "not run on this suite"
+                                       for line in ten_links)
+    lacp = [line for line in lines if line[1].startswith("FSPTAL (action) >=")][0]
+    assert lacp[3] == "-3.0 / -3.0 / -3.0" and lacp[5].startswith("reversed on every seed")
 
 
 def test_ablation_rows_are_read_from_the_paper_tables():
@@ -193,6 +247,7 @@ def test_folded_scripts_forward_to_run_methods(script):
     [
         ("bench_localization.py", ["speed-up"]),
         ("bench_metrics.py", ["speed-up", "agree"]),
+        ("backtal_eval_gap.py", ["none eval", "score train", "dropout=0.3"]),
     ],
 )
 def test_component_benchmarks_run_quick(script, expected):

@@ -324,6 +324,7 @@ def test_train_ctrl_c_saves_the_partial_model_and_exits_130(folder, tmp_path):
     match = re.search(r"interrupted after (\d+) of 1000000 epochs; the partial model is "
                       r"saved to", err)
     assert match, err
+    assert "training stopped after" not in err and err.count("interrupted") == 1, err
     estimator = sktal.load(model)
     assert estimator.n_epochs_completed_ == int(match.group(1)) >= 3
     assert len(estimator.history_) == estimator.n_epochs_completed_
@@ -332,6 +333,25 @@ def test_train_ctrl_c_saves_the_partial_model_and_exits_130(folder, tmp_path):
     assert isinstance(estimator.predict([x])[0], np.ndarray)
     with open(f"{model}.json") as fh:
         assert json.load(fh)["method"] == "BaSNet"
+
+
+def test_fit_estimator_reports_early_stopping_as_progress_not_as_an_interrupt(capsys):
+    import argparse
+
+    from skorch.callbacks import EarlyStopping
+
+    from sktal.cli._common import fit_estimator
+
+    d = make_temporal_actions(n_videos=8, n_classes=2, n_features=8, random_state=0)
+    stop = EarlyStopping(monitor="train_loss", patience=1, threshold=1e9)
+    estimator = sktal.BaSNet(hidden_size=8, n_segments=16, max_epochs=50, batch_size=4,
+                             callbacks=[stop], random_state=0)
+    fit_estimator(estimator, d.X, d.y, None, argparse.Namespace(quiet=False, debug=False))
+    captured = capsys.readouterr()
+    epochs = len(estimator.history_)
+    assert epochs < 50 and not estimator.interrupted_
+    assert f"stopped early after {epochs} of 50 epochs" in captured.out
+    assert "interrupted" not in captured.err and "warning" not in captured.err
 
 
 def test_train_interrupted_before_any_epoch_saves_nothing(folder, tmp_path, monkeypatch,

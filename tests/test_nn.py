@@ -153,6 +153,31 @@ def test_embedding_separation_loss_matches_hand_computation():
     )
 
 
+def test_embedding_separation_loss_on_labelled_steps_equals_the_full_similarity(monkeypatch):
+    import sktal.nn._losses as losses
+
+    g = torch.Generator().manual_seed(0)
+    emb = F.normalize(torch.randn(3, 200, 8, generator=g), dim=-1)
+    action = (torch.rand(3, 200, generator=g) < 0.05) * torch.rand(3, 200, generator=g)
+    background = (torch.rand(3, 200, generator=g) < 0.08) & (action == 0)
+    background[2] = False                          # a video with no background
+    kept, a, b = losses._labelled_steps(emb, action, background)
+    assert kept.shape[1] == int(((action > 0) | background).sum(1).max()) < 200
+    runs = {}
+    for name, select in (("labelled", losses._labelled_steps),
+                         ("full", lambda e, a, b: (e, a, b))):
+        monkeypatch.setattr(losses, "_labelled_steps", select)
+        for kwargs in ({}, {"symmetric": True, "average": "per_video"}):
+            x = emb.clone().requires_grad_(True)
+            value = embedding_separation_loss(x, action, background, 0.5, 0.1, **kwargs)
+            value.backward()
+            runs[name, str(kwargs)] = value.item(), x.grad
+    for kwargs in ({}, {"symmetric": True, "average": "per_video"}):
+        (v1, g1), (v2, g2) = runs["labelled", str(kwargs)], runs["full", str(kwargs)]
+        assert v1 == pytest.approx(v2, rel=1e-6) and v1 > 0
+        torch.testing.assert_close(g1, g2, rtol=1e-5, atol=1e-7)
+
+
 def test_embedding_separation_loss_without_pairs_is_a_differentiable_zero():
     emb, action, background = _separation_batch()
     emb = emb.clone().requires_grad_(True)
@@ -232,6 +257,31 @@ def test_cas_module_on_a_sequence_of_batches_equals_it_on_their_concatenation(at
     for g_seq, g_cat in zip(grads_seq, grads_cat):
         assert g_cat.abs().sum() > 0
         assert torch.allclose(g_seq, g_cat, rtol=1e-12, atol=1e-12)
+
+
+def test_in_place_leaky_relu_has_the_values_and_gradients_of_the_plain_one():
+    from sktal.nn._layers import _leaky_relu
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 5, requires_grad=True)
+    w = torch.randn(4, 3, 3, requires_grad=True)
+    upstream = torch.randn(2, 4, 5)
+    grads = []
+    for act in (_leaky_relu, F.leaky_relu):
+        h = act(F.conv1d(x, w, padding=1))      # a fresh conv output: in place
+        grads.append((h.detach(), *torch.autograd.grad((h * upstream).sum(), [x, w])))
+    for got, expected in zip(*grads):
+        assert torch.equal(got, expected)
+    # a view or a leaf is left alone (a new tensor is returned)
+    base = torch.randn(2, 5, 4, requires_grad=True)
+    view = base * 1.0
+    view_t = view.transpose(1, 2)
+    before = view.detach().clone()
+    out = _leaky_relu(view_t)
+    assert torch.equal(view.detach(), before) and out.data_ptr() != view_t.data_ptr()
+    leaf = torch.randn(3, requires_grad=True)
+    assert _leaky_relu(leaf) is not leaf
+    fresh = torch.randn(6) * 1.0
+    assert _leaky_relu(fresh).data_ptr() == fresh.data_ptr()   # no new tensor
 
 
 def test_video_dataset_items_are_the_position_items_with_interpolated_features():

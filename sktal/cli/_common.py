@@ -6,7 +6,6 @@ formats from :mod:`sktal.datasets`, the progress display from the estimators'
 """
 import argparse
 import os
-import sys
 import time
 
 from .._registry import click_kind, get_localizer, localizer_names
@@ -209,8 +208,9 @@ def fit_estimator(estimator, X, y, clicks, args, **for_this_fit):
     loss = estimator.history_[-1, "train_loss"] if epochs else float("nan")
     say(args, f"trained {name}: {epochs} epoch{'s' * (epochs != 1)} in "
               f"{time.perf_counter() - start:.1f} s, final loss {loss:.4f}")
-    if epochs < wanted:
-        print(f"sktal: warning: training stopped after {epochs} of {wanted} epochs "
-              "(interrupted)", file=sys.stderr)
+    if epochs < wanted and not getattr(estimator, "interrupted_", False):
+        # an interrupt is reported once, by the library's warning or the caller
+        say(args, f"stopped early after {epochs} of {wanted} epochs (a callback ended "
+                  "training, e.g. EarlyStopping)")
     return estimator
 

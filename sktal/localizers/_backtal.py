@@ -6,6 +6,7 @@ separation loss (Eq. 5–8) and the affinity module (Eq. 9–16: an embedding br
 neighbour similarities modulate the CAS head's temporal convolutions, trained by a
 hard-mined embedding loss).
 """
+import functools
 import numbers
 
 import numpy as np
@@ -213,6 +214,23 @@ def channel_block_masks(in_channels, kernel_size):
     return (block.unsqueeze(0) == torch.arange(kernel_size).view(-1, 1, 1)).float()
 
 
+@functools.lru_cache(maxsize=None)
+def _channel_block_slices(in_channels, kernel_size):
+    """Block ``j`` of :func:`channel_block_masks` as ``(lo, hi, taps)``: the block
+    holds channels ``lo:hi`` (a contiguous run, since its rows ``c * K + o`` are
+    consecutive), every tap of the inner ones and, of the two end channels, only
+    the taps in ``taps`` ((hi - lo, K) bool, ``None`` when the block holds every
+    tap of all its channels)."""
+    masks = channel_block_masks(in_channels, kernel_size).bool()
+    slices = []
+    for block in masks:
+        channels = block.any(dim=1).nonzero().flatten()
+        lo, hi = int(channels[0]), int(channels[-1]) + 1
+        taps = block[lo:hi]
+        slices.append((lo, hi, None if bool(taps.all()) else taps))
+    return tuple(slices)
+
+
 class ChannelBlockAttentionConv1d(AttentionConv1d):
     """BackTAL's attention convolution as the official code computes it.
 
@@ -222,6 +240,13 @@ class ChannelBlockAttentionConv1d(AttentionConv1d):
     ``j`` (paper Eq. 15, :class:`~sktal.nn.AttentionConv1d`). With all similarities 1
     both are the plain convolution. Same parameters and initialisation as
     :class:`~sktal.nn.AttentionConv1d`.
+
+    Each block is a contiguous run of input channels (the two at its ends with only
+    some of their taps), so the layer is one ordinary convolution per block over
+    its channel slice, each output scaled by its similarity and summed: the FLOPs
+    of a single plain convolution, where the official code unfolds the input
+    (``K`` times its size) and the masked ``K * out``-channel convolution this
+    replaced did ``K`` times the work.
     """
 
     def forward(self, x, embedding=None, similarity=None):
@@ -230,14 +255,18 @@ class ChannelBlockAttentionConv1d(AttentionConv1d):
             if embedding is None:
                 return super().forward(x)
             similarity = self.neighbour_similarity(embedding)
-        k, r = self.kernel_size, self.kernel_size // 2
-        masks = channel_block_masks(self.in_channels, k).to(self.weight)
-        weight = (masks.unsqueeze(1) * self.weight.unsqueeze(0)).reshape(
-            k * self.out_channels, self.in_channels, k
-        )
-        per_block = F.conv1d(x.transpose(1, 2), weight, padding=r)  # (B, K*out, T)
-        per_block = per_block.view(x.shape[0], k, self.out_channels, x.shape[1])
-        out = (per_block * similarity.permute(0, 2, 1).unsqueeze(2)).sum(dim=1)
+        r = self.kernel_size // 2
+        xt = x.transpose(1, 2)                      # (B, in, T)
+        scale = similarity.transpose(1, 2)          # (B, K, T)
+        out = None
+        for j, (lo, hi, taps) in enumerate(
+                _channel_block_slices(self.in_channels, self.kernel_size)):
+            weight = self.weight[:, lo:hi]
+            if taps is not None:
+                weight = weight * taps.to(weight)
+            part = F.conv1d(xt[:, lo:hi], weight, padding=r)   # (B, out, T)
+            s = scale[:, j:j + 1]
+            out = part * s if out is None else out.addcmul_(part, s)
         out = out.transpose(1, 2)
         if self.bias is not None:
             out = out + self.bias
@@ -297,10 +326,10 @@ class BackTALModule(BaSNetModule):
             if affinity else None
         )
 
-    def _similarity(self, x):
+    def _similarity(self, x, mask):
         if self.embedding is None:
             return None, {}
-        embedding = self.embedding(x)
+        embedding = self.embedding(x, mask=mask)
         similarity = self.cas_module.conv1.neighbour_similarity(embedding)
         return similarity, {"embedding": embedding}
 

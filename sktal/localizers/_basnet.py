@@ -77,8 +77,9 @@ class BaSNetModule(nn.Module):
             kernel_size=kernel_size, attention=attention, bias=conv_bias,
         )
 
-    def _similarity(self, x):
-        """Hook: (similarity for the CAS head or None, extra outputs dict)."""
+    def _similarity(self, x, mask):
+        """Hook: (similarity for the CAS head or None, extra outputs dict); ``mask``:
+        the valid steps (B, T) or None."""
         return None, {}
 
     def _extra_outputs(self, outputs, hidden_supp, pool_mask):
@@ -91,14 +92,14 @@ class BaSNetModule(nn.Module):
 
     def forward(self, x, mask=None):
         """Features (B, T, D) -> dict of both branches' CAS and video probabilities."""
-        weights = self.filter(x)
-        similarity, extra = self._similarity(x)
+        weights = self.filter(x, mask=mask)
+        similarity, extra = self._similarity(x, mask)
         if similarity is not None:
             similarity = torch.cat([similarity, similarity])  # both branches
         # one pass of the shared head over both branches, stacked after its first
         # layer so that the raw features (base branch) get no input gradient
-        both, hidden = self.cas_module((x, x * weights),
-                                       similarity=similarity, return_hidden=True)
+        both, hidden = self.cas_module((x, x * weights), similarity=similarity,
+                                       return_hidden=True, mask=mask)
         cas_base, cas_supp = both.chunk(2)
         pool_mask = valid_mask_or_none(mask)
         topk_base = topk_mean(cas_base, self.topk_ratio, pool_mask)

@@ -291,7 +291,7 @@ class FSPTALModule(nn.Module):
         """Features (B, T, D) -> dict of ``scores``, ``fused`` (and ``embedding``)."""
         out = {}
         if self.embedding is not None:
-            out["embedding"] = self.embedding(x)
+            out["embedding"] = self.embedding(x, mask=mask)
             hidden = F.relu(self.conv(x, embedding=out["embedding"]))
         else:
             hidden = F.relu(self.conv(x))

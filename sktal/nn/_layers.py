@@ -4,6 +4,30 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def _leaky_relu(t):
+    """``F.leaky_relu(t)``, in place when ``t`` is a fresh result (not a view, not a
+    leaf): a layer output that only feeds it, whose producer (a convolution, a
+    concatenation, a sum) does not keep it for its backward. The same values and
+    gradients (the in-place form's backward reads the sign of its output, the same
+    as its input's for a positive slope) without one more activation-sized tensor
+    per layer (at the papers' size 16 x 750 x 2048 floats, 98 MB, for each
+    branch). Were the producer to keep it, autograd would raise, not mis-compute."""
+    fresh = not t._is_view() and not (t.is_leaf and t.requires_grad)
+    return F.leaky_relu(t, inplace=fresh)
+def zero_padding(h, mask):
+    """``h`` (batch, channels, T) with the steps outside ``mask`` (batch, T) zeroed.
+
+    A temporal convolution after the first one would otherwise read the previous
+    layer's activations on a padded batch's padding (bias and nonlinearity make them
+    nonzero) at a video's last steps: with the padding zeroed, a video's outputs in a
+    padded batch equal its outputs alone (the zeros are the convolution's own padding
+    at the end of the video). ``mask`` None or all True: ``h`` itself.
+    """
+    if mask is None or bool(mask.all()):
+        return h
+    return h * mask.to(h.dtype).unsqueeze(1)
+
+
 class FilterModule(nn.Module):
     """BaS-Net's filter module: per-snippet foreground weight in (0, 1).
 
@@ -23,9 +47,12 @@ class FilterModule(nn.Module):
         self.conv1 = nn.Conv1d(n_features, hidden_size, kernel_size, padding=pad)
         self.conv2 = nn.Conv1d(hidden_size, 1, kernel_size, padding=pad)
 
-    def forward(self, x):
-        """``x`` (batch, T, D) -> weights (batch, T, 1)."""
-        h = F.leaky_relu(self.conv1(x.transpose(1, 2)))
+    def forward(self, x, mask=None):
+        """``x`` (batch, T, D) -> weights (batch, T, 1); ``mask`` (batch, T): the
+        valid steps of a padded batch (:func:`zero_padding`)."""
+        h = _leaky_relu(self.conv1(x.transpose(1, 2)))
+        if self.conv2.kernel_size[0] > 1:
+            h = zero_padding(h, mask)
         return torch.sigmoid(self.conv2(h)).transpose(1, 2)
 
 
@@ -159,7 +186,7 @@ class CASModule(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Conv1d(hidden_size, n_outputs, 1, bias=False)
 
-    def forward(self, x, similarity=None, return_hidden=False):
+    def forward(self, x, similarity=None, return_hidden=False, mask=None):
         """``x`` (batch, T, D) -> CAS (batch, T, n_outputs).
 
         ``x`` may also be a sequence of batches (each (b_i, T, D)): the first
@@ -169,18 +196,25 @@ class CASModule(nn.Module):
         input gradient computed for it. ``similarity`` then covers the concatenated
         batch. With ``return_hidden`` also the first convolution's activations
         (batch, T, hidden_size), after the LeakyReLU (BackTAL's ``feature1``).
+        ``mask`` (b, T): the valid steps of a padded batch (of each batch of the
+        sequence), zeroed in the first convolution's activations
+        (:func:`zero_padding`) before the second reads them.
         """
         parts = list(x) if isinstance(x, (list, tuple)) else [x]
+        if mask is not None:
+            mask = mask.repeat(len(parts), 1)
         if self.attention:
             sims = ([None] * len(parts) if similarity is None
                     else similarity.split([p.shape[0] for p in parts]))
-            h1 = F.leaky_relu(_cat([self.conv1(p, similarity=s)
+            h1 = _leaky_relu(_cat([self.conv1(p, similarity=s)
                                     for p, s in zip(parts, sims)]))
-            h = F.leaky_relu(self.conv2(h1, similarity=similarity))
+            h1 = zero_padding(h1.transpose(1, 2), mask).transpose(1, 2)
+            h = _leaky_relu(self.conv2(h1, similarity=similarity))
             h = self.dropout(h).transpose(1, 2)
         else:
-            h1 = F.leaky_relu(_cat([self.conv1(p.transpose(1, 2)) for p in parts]))
-            h = self.dropout(F.leaky_relu(self.conv2(h1)))
+            h1 = zero_padding(_leaky_relu(_cat([self.conv1(p.transpose(1, 2))
+                                                for p in parts])), mask)
+            h = self.dropout(_leaky_relu(self.conv2(h1)))
             h1 = h1.transpose(1, 2)
         cas = self.classifier(h).transpose(1, 2)
         return (cas, h1) if return_hidden else cas
@@ -199,7 +233,12 @@ class EmbeddingModule(nn.Module):
         self.conv1 = nn.Conv1d(n_features, hidden_size, kernel_size, padding=pad)
         self.conv2 = nn.Conv1d(hidden_size, n_dims, kernel_size, padding=pad)
 
-    def forward(self, x):
-        """``x`` (batch, T, D) -> unit vectors (batch, T, n_dims)."""
-        h = self.conv2(F.leaky_relu(self.conv1(x.transpose(1, 2))))
+    def forward(self, x, mask=None):
+        """``x`` (batch, T, D) -> unit vectors (batch, T, n_dims); ``mask`` (batch,
+        T): the valid steps of a padded batch, zero vectors on the padding (as
+        outside a video, so that the similarities of attention convolutions with a
+        padded neighbour are 0, :meth:`AttentionConv1d.neighbour_similarity`) and
+        zeroed between the two convolutions (:func:`zero_padding`)."""
+        h = self.conv2(zero_padding(_leaky_relu(self.conv1(x.transpose(1, 2))), mask))
+        h = zero_padding(h, mask)
         return F.normalize(h.transpose(1, 2), dim=-1)

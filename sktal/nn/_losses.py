@@ -110,6 +110,25 @@ def click_cross_entropy(cas, click_labels, ignore_index=-100):
 _ABOVE, _BELOW = 2.0, -2.0
 
 
+def _labelled_steps(embedding, action, background):
+    """The steps of each video that are action or background, first and in order,
+    padded to the batch's largest count ``K`` with unlabelled steps.
+
+    Only labelled steps are rows or columns of :func:`embedding_separation_loss`, so
+    its ``(batch, K, K)`` similarities give the terms of the full ``(batch, T, T)``
+    ones, without the cost quadratic in the video length (a native-length THUMOS14
+    video has thousands of steps, a few hundred labelled). Unchanged when every step
+    is labelled or none is.
+    """
+    labelled = (action > 0) | background
+    k = int(labelled.sum(dim=1).max()) if labelled.numel() else 0
+    if k == 0 or k == labelled.shape[1]:
+        return embedding, action, background
+    order = torch.argsort((~labelled).to(torch.int8), dim=1, stable=True)[:, :k]
+    embedding = embedding.gather(1, order.unsqueeze(-1).expand(-1, -1, embedding.shape[2]))
+    return embedding, action.gather(1, order), background.gather(1, order)
+
+
 def embedding_separation_loss(embedding, action, background, same=0.5, diff=0.1, *,
                               symmetric=False, average="per_term"):
     """Hard-mined hinge loss on cosine similarities of action and background snippets.
@@ -156,7 +175,8 @@ def embedding_separation_loss(embedding, action, background, same=0.5, diff=0.1,
     """
     if average not in ("per_term", "per_video"):
         raise ValueError(f"average must be 'per_term' or 'per_video', got {average!r}")
-    sim = embedding @ embedding.transpose(1, 2)  # (batch, T, T) cosine of unit vectors
+    embedding, action, background = _labelled_steps(embedding, action, background)
+    sim = embedding @ embedding.transpose(1, 2)  # (batch, K, K) cosine of unit vectors
     act = action > 0
     act_weights = action.to(sim.dtype)
     bg_weights = background.to(sim.dtype)
