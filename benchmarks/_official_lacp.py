@@ -1,12 +1,17 @@
 """compare_official adapter: the official LACP code (Lee & Byun) against ``sktal.FSPTAL``.
 
 LACP is the method FS-PTAL builds on, so sktal's side is FS-PTAL: whole (the
-``sktal`` column), with its four additions switched off (``label_extension=False,
-label_mining=False, lambda_score=0, feature_separation=False``; module B off falls
-back to LACP's seed mining), that plus LACP's completeness loss on its
-optimal-sequence pseudo labels (``lambda_completeness=1``: sktal's LACP), and whole
-plus that loss, all at each video's native length (``n_segments=None``) as LACP
-trains and tests; FS-PTAL whole at the budget's ``n_segments`` is a cross row.
+``sktal`` column) and in LACP's configuration: its four additions switched off
+(``ADDITIONS_OFF``: ``label_extension=False, label_mining=False, lambda_score=0,
+feature_separation=False``; module B off falls back to LACP's seed mining) plus
+LACP's completeness loss on its optimal-sequence pseudo labels (``LACP_PIECES``:
+``lambda_completeness=1``). Each is trained at each video's native length
+(``n_segments=None``) as LACP trains and tests, and at the budget's ``n_segments``
+(cross rows); one more row adds LACP's video loss form and its 0.5 action point
+weight (``LACP_LOSS``). The cross rows also score LACP's ``test.py`` post-processing
+on sktal's scores (both configurations) and sktal's post-processing on LACP's
+scores, which tells a gap in training from one in inference. A line per seed is
+printed as soon as the seed is done (the whole run takes long).
 
 ``load`` imports ``model.py``, ``train.py``, ``search.py`` (with ``decode.py`` and
 ``grammar.py``) and ``utils.py`` from the checkout; nothing is copied. The official
@@ -38,6 +43,8 @@ from sktal import FSPTAL
 
 NAME = "LACP"
 OPTION = "lacp"
+#: ``--sktal-only`` is supported: sktal's rows without the (slow) official training
+SKTAL_ONLY = True
 #: official options.py / config.py (THUMOS14)
 LAMBDAS, SEARCH_FREQ, SEARCH_BUDGET, R_ACT = [1, 0.5, 1, 1, 1], 10, 25, 8
 CLASS_THRESHOLD, SCALE, NMS_THRESHOLD, WEIGHT_DECAY, FEATURE_FPS = 0.5, 24, 0.7, 5e-4, 25
@@ -49,6 +56,9 @@ ADDITIONS_OFF = dict(label_extension=False, label_mining=False, lambda_score=0.0
 #: LACP's pieces that FS-PTAL's Eq. 15 does not have (on top of its mining, which
 #: ``fallback_mining='lacp'`` restores when module B is off)
 LACP_PIECES = dict(lambda_completeness=1.0)
+#: the rest of LACP's loss that sktal has as parameters: its video loss form and its
+#: 0.5 weight on the action point loss (its feature contrast loss is not in sktal)
+LACP_LOSS = dict(video_loss="lacp", point_action_weight=0.5)
 _MODULES = ("model", "train", "search", "decode", "grammar", "utils", "config")
 
 
@@ -236,40 +246,55 @@ def fit_sktal(suite, seed, budget, **params):
 
 
 def run(official, suite, seed, budget):
+    """One seed: LACP's code, FS-PTAL whole and in LACP's configuration, each at
+    native length and at the budget's ``n_segments``, and the cross rows."""
     lengths = [len(v) for v in suite.X_test]
     utils = official.utils
-    net, official_s = train_official(official, suite, seed, budget)
-    off = official_outputs(net, suite.X_test)
-    whole = fit_sktal(suite, seed, budget)
-    sktal_s = float(np.mean(whole.history_[:, "dur"]))
-    core = fit_sktal(suite, seed, budget, **ADDITIONS_OFF)
-    lacp = fit_sktal(suite, seed, budget, **ADDITIONS_OFF, **LACP_PIECES)
-    whole_plus = fit_sktal(suite, seed, budget, **LACP_PIECES)
-    fixed = fit_sktal(suite, seed, budget, n_segments=budget["n_segments"])
-    summed = fit_sktal(suite, seed, budget, video_loss_reduction="sum")
-    skt = sktal_outputs(whole, suite.X_test)
     n = budget["n_segments"]
-    return dict(
-        official_map=_map(suite, [official_postprocess(utils, f, s, L)
-                                  for (f, s), L in zip(off, lengths)]),
+    if budget.get("sktal_only"):
+        official_s, off, official_map = float("nan"), None, float("nan")
+    else:
+        net, official_s = train_official(official, suite, seed, budget)
+        off = official_outputs(net, suite.X_test)
+        official_map = _map(suite, [official_postprocess(utils, f, s, L)
+                                    for (f, s), L in zip(off, lengths)])
+    fits = {}
+    for key, params in (("whole", {}), ("lacp", dict(ADDITIONS_OFF, **LACP_PIECES))):
+        for steps in (None, n):
+            fits[key, steps] = fit_sktal(suite, seed, budget, n_segments=steps, **params)
+    fits["lacp loss", None] = fit_sktal(suite, seed, budget, **ADDITIONS_OFF,
+                                        **LACP_PIECES, **LACP_LOSS)
+    whole, lacp = fits["whole", None], fits["lacp", None]
+    cross = {
+        "sktal FSPTAL LACP configuration (additions off + LACP pieces)":
+            _map(suite, lacp.predict(suite.X_test)),
+        f"sktal FSPTAL LACP configuration, n_segments={n}":
+            _map(suite, fits["lacp", n].predict(suite.X_test)),
+        "sktal FSPTAL LACP configuration + LACP video loss, action weight 0.5":
+            _map(suite, fits["lacp loss", None].predict(suite.X_test)),
+        f"sktal FSPTAL whole, n_segments={n}":
+            _map(suite, fits["whole", n].predict(suite.X_test)),
+    }
+    for label, est in (("LACP configuration", lacp), ("whole", whole)):
+        cross[f"official post-processing, sktal CAS ({label})"] = _map(suite, [
+            official_postprocess(utils, f, s, L)
+            for (f, s), L in zip(sktal_outputs(est, suite.X_test), lengths)])
+    cross["sktal post-processing, official CAS"] = float("nan") if off is None else _map(
+        suite, [sktal_detections(whole, f, s, L) for (f, s), L in zip(off, lengths)])
+    result = dict(
+        official_map=official_map,
         sktal_map=_map(suite, whole.predict(suite.X_test)),
         official_s_per_epoch=official_s,
-        sktal_s_per_epoch=sktal_s,
-        cross={
-            "sktal FSPTAL additions off": _map(suite, core.predict(suite.X_test)),
-            "sktal FSPTAL additions off + LACP completeness (LACP)": _map(
-                suite, lacp.predict(suite.X_test)),
-            "sktal FSPTAL whole + LACP completeness": _map(
-                suite, whole_plus.predict(suite.X_test)),
-            f"sktal FSPTAL whole, n_segments={n}": _map(suite, fixed.predict(suite.X_test)),
-            "sktal FSPTAL whole, video_loss_reduction='sum'": _map(
-                suite, summed.predict(suite.X_test)),
-            "official post-processing, sktal CAS": _map(suite, [
-                official_postprocess(utils, f, s, L) for (f, s), L in zip(skt, lengths)]),
-            "sktal post-processing, official CAS": _map(suite, [
-                sktal_detections(whole, f, s, L) for (f, s), L in zip(off, lengths)]),
-        },
+        sktal_s_per_epoch=float(np.mean(whole.history_[:, "dur"])),
+        cross=cross,
     )
+    cross["(s/epoch, sktal LACP configuration)"] = float(
+        np.mean(lacp.history_[:, "dur"])) / 100   # printed x100 like the mAPs
+    print(f"  [LACP {suite.name} seed {seed}] official {100 * official_map:.1f} | "
+          + " | ".join(f"{k} {100 * v:.1f}" for k, v in
+                       [("sktal whole", result["sktal_map"])] + list(cross.items())),
+          flush=True)
+    return result
 
 
 def timing_step(official, size):

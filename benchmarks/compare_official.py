@@ -10,7 +10,9 @@ official post-processing on sktal's CAS and sktal's on the official CAS).
 
 ``suite`` has ``name, X_train, y_train, segments_train, background_clicks_train,
 action_clicks_train, X_test, segments_test, n_classes``; ``budget`` is a dict
-``hidden_size, max_epochs, lr, batch_size, n_segments, quick``.
+``hidden_size, max_epochs, lr, batch_size, n_segments, quick, sktal_only``; an
+adapter with ``SKTAL_ONLY = True`` skips the official training under ``sktal_only``
+(``--sktal-only``: official mAP, time and the rows that need its net are nan).
 
 Usage::
 
@@ -212,6 +214,9 @@ def main(argv=None):
         parser.add_argument(f"--{adapter.OPTION}", metavar="PATH", default=None,
                             help=f"local checkout of the official {adapter.NAME} code")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds run are first-seed .. first-seed + seeds - 1 (to "
+                             "split a long run over processes)")
     parser.add_argument("--suites", default="synthetic,thumos")
     parser.add_argument("--n-train", type=int, default=120)
     parser.add_argument("--n-test", type=int, default=80)
@@ -231,6 +236,9 @@ def main(argv=None):
     parser.add_argument("--paper-rounds", type=int, default=1)
     parser.add_argument("--no-accuracy", action="store_true",
                         help="only the timing (skip training for mAP)")
+    parser.add_argument("--sktal-only", action="store_true",
+                        help="train only sktal's side (adapters with SKTAL_ONLY = True; "
+                             "the official columns print nan)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes, one seed (smoke test)")
     args = parser.parse_args(argv)
@@ -242,19 +250,23 @@ def main(argv=None):
     torch.set_num_threads(1)
     budget = dict(hidden_size=args.hidden_size, max_epochs=args.max_epochs, lr=args.lr,
                   batch_size=args.batch_size, n_segments=args.n_segments,
-                  quick=args.quick)
-    print(f"budget: {budget}, seeds 0..{args.seeds - 1}, avg mAP@0.1:0.7 x100")
+                  quick=args.quick, sktal_only=args.sktal_only)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"budget: {budget}, seeds {seeds[0]}..{seeds[-1]}, avg mAP@0.1:0.7 x100")
     for adapter in adapters:
         path = getattr(args, adapter.OPTION)
         if path is None:
             print(f"[skip] {adapter.NAME}: no --{adapter.OPTION} PATH given")
             continue
+        if args.sktal_only and not getattr(adapter, "SKTAL_ONLY", False):
+            print(f"[skip] {adapter.NAME}: its adapter cannot run --sktal-only")
+            continue
         official = adapter.load(path)
-        if hasattr(adapter, "timing_step"):
+        if hasattr(adapter, "timing_step") and not args.sktal_only:
             _print_speed(adapter, official, args)
         for suite_name in ([] if args.no_accuracy else args.suites.split(",")):
             runs = []
-            for seed in range(args.seeds):
+            for seed in seeds:
                 if suite_name == "synthetic":
                     suite = synthetic_suite(seed, args.n_train, args.n_test)
                 elif suite_name == "thumos":

@@ -309,11 +309,15 @@ def test_quick_lacp_run_against_a_fake_checkout(fake_lacp, compare, capsys):
     assert "[skip] BaS-Net: no --basnet PATH given" in out
     line = next(ln for ln in out.splitlines() if ln.startswith("LACP     synthetic"))
     assert "official" in line and "sktal" in line and "ratio" in line
-    for label in ("sktal FSPTAL additions off",
-                  "sktal FSPTAL additions off + LACP completeness (LACP)",
-                  "official post-processing, sktal CAS",
+    for label in ("sktal FSPTAL LACP configuration (additions off + LACP pieces)",
+                  "sktal FSPTAL LACP configuration, n_segments=16",
+                  "sktal FSPTAL LACP configuration + LACP video loss, action weight 0.5",
+                  "sktal FSPTAL whole, n_segments=16",
+                  "official post-processing, sktal CAS (LACP configuration)",
+                  "official post-processing, sktal CAS (whole)",
                   "sktal post-processing, official CAS"):
         assert f"cross: {label}" in out
+    assert "[LACP synthetic seed 0] official" in out  # the per-seed line
 
 
 def test_lacp_adapter_trains_with_the_official_search(fake_lacp, compare):
@@ -394,3 +398,16 @@ def test_page_fault_count_runs_both_sides(fake_basnet, compare, capsys):
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("BaS-Net small, per batch (1 alternating epochs of 2 batches")
     assert line.count("minor page faults") == 2
+
+
+def test_sktal_only_skips_the_official_training(fake_lacp, compare, capsys):
+    # BaS-Net is skipped before its checkout is read, so any path will do
+    compare.main(["--quick", "--lacp", fake_lacp, "--basnet", fake_lacp,
+                  "--suites", "synthetic", "--sktal-only", "--speed-rounds", "0"])
+    out = capsys.readouterr().out
+    assert "[skip] BaS-Net: its adapter cannot run --sktal-only" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("LACP     synthetic"))
+    assert "official   nan" in line
+    assert "cross: sktal post-processing, official CAS" in out
+    rows = [ln for ln in out.splitlines() if "cross: sktal FSPTAL" in ln]
+    assert rows and not any("nan" in ln for ln in rows)  # sktal's rows still train

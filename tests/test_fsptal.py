@@ -39,7 +39,8 @@ def _video_losses(scores, labels, mask=None, **kw):
     est = FSPTAL(topk_ratio=2).set_params(**kw)
     return video_losses(scores, labels, mask, topk_ratio=est.topk_ratio,
                         foreground_confidence=est.foreground_confidence,
-                        video_loss_reduction=est.video_loss_reduction)
+                        video_loss_reduction=est.video_loss_reduction,
+                        video_loss=est.video_loss)
 
 
 def test_video_losses_match_hand_computation():
@@ -240,6 +241,70 @@ def test_criterion_without_module_b_falls_back_to_lacps_seeds():
     target[..., -1] = 1
     expected = focal_point_loss(probabilities, target, background)
     assert terms["loss_point_background"].item() == pytest.approx(expected.item())
+
+
+def test_criterion_lacp_fallback_point_loss_sees_clicks_grown_seeds_go_to_the_search():
+    # LACP's Total_loss: focal action loss at the clicks only (select_seed's grown
+    # action seeds feed the optimal-sequence search, not the point loss)
+    from sktal.localizers._fsptal import focal_point_loss
+    from sktal.localizers._fsptal_functional import lacp_seeds, search_pseudo_labels
+
+    outputs, targets = _criterion_inputs()
+    targets["click_labels"][1, 1] = N
+    with torch.no_grad():  # b_t <= 0.1 beside video 0's click: LACP grows its seed
+        outputs["scores"][0, 2:5, -1] = 0.05
+    outputs["fused"] = outputs["scores"][..., :2] * (1 - outputs["scores"][..., 2:])
+    scores, fused = outputs["scores"], outputs["fused"]
+    seeds, background = lacp_seeds(scores[..., -1].detach(), targets["click_labels"],
+                                   n_classes=2, mask=None)
+    assert (seeds[0] == 0).sum() == 3  # the click and two grown seeds
+    terms = _criterion(label_mining=False, fallback_mining="lacp",
+                       lambda_completeness=1.0)(outputs, targets)
+    clicks = targets["click_labels"]
+    probabilities = torch.cat([fused, scores[..., -1:]], -1)
+    target = torch.nn.functional.one_hot(clicks.clamp(min=0), 3).float()
+    expected = focal_point_loss(probabilities, target, clicks >= 0)
+    assert terms["loss_point_action"].item() == pytest.approx(expected.item())
+    # by hand, video 0 has one point (t=3, class 0): -(1-p)^2 log p - sum q^2 log(1-q)
+    p = probabilities[0, 3].detach()
+    v0 = -((1 - p[0]) ** 2 * torch.log(p[0]) + p[1] ** 2 * torch.log(1 - p[1])
+           + p[2] ** 2 * torch.log(1 - p[2]))
+    p = probabilities[1, 6].detach()
+    v1 = -(p[0] ** 2 * torch.log(1 - p[0]) + (1 - p[1]) ** 2 * torch.log(p[1])
+           + p[2] ** 2 * torch.log(1 - p[2]))
+    assert terms["loss_point_action"].item() == pytest.approx(((v0 + v1) / 2).item(),
+                                                             rel=1e-5)
+    from sktal.localizers._fsptal import completeness_loss
+    dense, searched = search_pseudo_labels(fused.detach(), seeds, background,
+                                           targets["labels"], None,
+                                           contrast_outer_ratio=0.25)
+    expected = completeness_loss(fused, dense, searched, None, contrast_outer_ratio=0.25)
+    assert terms["loss_completeness"].item() == pytest.approx(expected.item())
+
+
+def test_lacp_video_loss_hand_computation():
+    # LACP: top-k mean (k = T // 2 here) for the video's class, mean over time for
+    # the absent one, BCE averaged over the 2 classes; no background term
+    scores = torch.tensor([[[0.9, 0.2, 0.5], [0.5, 0.4, 0.1], [0.1, 0.6, 0.3],
+                            [0.7, 0.0, 0.2]]])
+    fore, back = _video_losses(scores, torch.tensor([[1.0, 0.0]]), video_loss="lacp")
+    present, absent = (0.9 + 0.7) / 2, (0.2 + 0.4 + 0.6 + 0.0) / 4
+    expected = -(math.log(present) + math.log(1 - absent)) / 2
+    assert fore.item() == 0 and back.item() == pytest.approx(expected, rel=1e-5)
+    # a padded copy (mask) gives the same loss: padding enters neither mean
+    padded = torch.cat([scores, torch.full((1, 4, 3), 0.99)], dim=1)
+    mask = torch.tensor([[True] * 4 + [False] * 4])
+    _, back = _video_losses(padded, torch.tensor([[1.0, 0.0]]), mask, video_loss="lacp")
+    assert back.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_point_action_weight_scales_the_action_point_term():
+    outputs, targets = _criterion_inputs()
+    terms = _criterion(point_action_weight=0.5, lambda_point=2.0)(outputs, targets)
+    expected = (terms["loss_fore"] + terms["loss_back"]
+                + 2.0 * (0.5 * terms["loss_point_action"] + terms["loss_point_background"])
+                + terms["loss_score"] + terms["loss_separation"])
+    assert terms["loss"].item() == pytest.approx(expected.item(), rel=1e-6)
 
 
 def test_criterion_switched_off_terms_are_zero():

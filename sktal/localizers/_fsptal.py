@@ -65,9 +65,32 @@ def foreground_confidences(scores, mask, *, foreground_confidence):
     return (weights * pooled).sum(1) / weights.sum(1).clamp(min=EPS)
 
 
+def lacp_video_loss(scores, labels, mask, *, topk_ratio):
+    """LACP's video loss from the sigmoid scores (B, T, C + 1).
+
+    The video score of a class of the video is its top-k mean (``k = T // topk_ratio``,
+    per video), that of any other class its mean over the video's snippets; the loss
+    is their BCE against ``y``, averaged over the C classes and the videos (LACP's
+    ``Model.forward`` with labels, and ``nn.BCELoss`` in its ``Total_loss``). The
+    background channel has no video term.
+    """
+    classes = scores[..., :-1]
+    valid = valid_mask_or_none(mask)
+    top = topk_mean(classes, topk_ratio, valid)
+    if valid is None:
+        average = classes.mean(1)
+    else:
+        weights = valid.unsqueeze(-1).to(classes.dtype)
+        average = (classes * weights).sum(1) / weights.sum(1).clamp(min=1)
+    return video_bce_loss(labels * top + (1 - labels) * average, labels)
+
+
 def video_losses(scores, labels, mask, *, topk_ratio, foreground_confidence,
-                 video_loss_reduction):
+                 video_loss_reduction, video_loss):
     """``L_fore`` and ``L_back`` (Eq. 2–3) from the sigmoid scores (B, T, C + 1).
+
+    ``video_loss='lacp'``: ``L_fore`` is 0 and ``L_back`` is LACP's video loss
+    (:func:`lacp_video_loss`) instead.
 
     ``L_back``: BCE between the video scores ``Q_v`` (top-k mean of every channel,
     the background included) and ``[y, 1]``. ``L_fore``: BCE between the class-wise
@@ -75,6 +98,9 @@ def video_losses(scores, labels, mask, *, topk_ratio, foreground_confidence,
     ``video_loss_reduction='sum'`` sums the BCE over the C + 1 channels (Eq. 2–3) and
     averages over videos; ``'mean'`` averages over channels too, (C + 1) times weaker.
     """
+    if video_loss == "lacp":
+        return zero_loss(scores), lacp_video_loss(scores, labels, mask,
+                                                  topk_ratio=topk_ratio)
     present = torch.cat([labels, torch.ones_like(labels[:, :1])], dim=1)
     video = topk_mean(scores, topk_ratio, valid_mask_or_none(mask))
     confidence = foreground_confidences(scores, mask,
@@ -292,7 +318,8 @@ class FSPTALLoss(nn.Module):
     def __init__(self, *, topk_ratio, lambda_video, lambda_point, lambda_score,
                  lambda_separation, lambda_completeness, label_mining, fallback_mining,
                  background_threshold, action_threshold, contrast_outer_ratio, similarity_same, similarity_diff,
-                 foreground_confidence, video_loss_reduction):
+                 foreground_confidence, video_loss_reduction, video_loss,
+                 point_action_weight):
         super().__init__()
         self.topk_ratio = topk_ratio
         self.lambda_video = lambda_video
@@ -309,6 +336,8 @@ class FSPTALLoss(nn.Module):
         self.similarity_diff = similarity_diff
         self.foreground_confidence = foreground_confidence
         self.video_loss_reduction = video_loss_reduction
+        self.video_loss = video_loss
+        self.point_action_weight = point_action_weight
 
     def forward(self, outputs, targets):
         scores, fused = outputs["scores"], outputs["fused"]
@@ -320,13 +349,16 @@ class FSPTALLoss(nn.Module):
                 background_threshold=self.background_threshold,
                 action_threshold=self.action_threshold, mask=mask,
             )
-        elif self.fallback_mining == "lacp":
-            action, background = lacp_seeds(scores[..., -1].detach(), points,
-                                            n_classes=n_classes, mask=mask)
         else:
             is_action = (points >= 0) & (points < n_classes)
             action = torch.where(is_action, points, torch.full_like(points, IGNORE_INDEX))
             background = points == n_classes
+        seeds = action  # the search's action seeds
+        if not self.label_mining and self.fallback_mining == "lacp":
+            # LACP's Total_loss keeps select_seed's background seeds for its point
+            # loss and hands the grown action seeds to the search only
+            seeds, background = lacp_seeds(scores[..., -1].detach(), points,
+                                           n_classes=n_classes, mask=mask)
         is_action = action >= 0
         probabilities = torch.cat([fused, scores[..., -1:]], dim=-1)
         action_target = F.one_hot(action.clamp(min=0), n_classes + 1).to(fused.dtype)
@@ -336,7 +368,7 @@ class FSPTALLoss(nn.Module):
         terms["loss_fore"], terms["loss_back"] = video_losses(
             scores, labels, mask, topk_ratio=self.topk_ratio,
             foreground_confidence=self.foreground_confidence,
-            video_loss_reduction=self.video_loss_reduction,
+            video_loss_reduction=self.video_loss_reduction, video_loss=self.video_loss,
         )
         terms["loss_point_action"] = focal_point_loss(probabilities, action_target, is_action)
         terms["loss_point_background"] = focal_point_loss(
@@ -355,7 +387,7 @@ class FSPTALLoss(nn.Module):
         )
         if self.lambda_completeness:
             dense, searched = search_pseudo_labels(
-                fused.detach(), action, background, labels, mask,
+                fused.detach(), seeds, background, labels, mask,
                 contrast_outer_ratio=self.contrast_outer_ratio)
             terms["loss_completeness"] = completeness_loss(
                 fused, dense, searched, mask, contrast_outer_ratio=self.contrast_outer_ratio)
@@ -364,7 +396,8 @@ class FSPTALLoss(nn.Module):
         terms["loss"] = (
             self.lambda_completeness * terms["loss_completeness"]
             + self.lambda_video * (terms["loss_fore"] + terms["loss_back"])
-            + self.lambda_point * (terms["loss_point_action"] + terms["loss_point_background"])
+            + self.lambda_point * (self.point_action_weight * terms["loss_point_action"]
+                                   + terms["loss_point_background"])
             + self.lambda_score * terms["loss_score"]
             + self.lambda_separation * terms["loss_separation"]
         )
@@ -401,7 +434,10 @@ class FSPTAL(BaseLocalizer):
         module B replaces (LACP's ``select_seed``: background seeds at ``b_t >= 0.95``,
         pseudo action points at ``b_t <= 0.1`` beside each click;
         :func:`~sktal.localizers._fsptal_functional.lacp_seeds`), so that switching B
-        off removes FS-PTAL's change, not LACP's mining. ``None``: the clicks alone,
+        off removes FS-PTAL's change, not LACP's mining. As in LACP's ``Total_loss``,
+        the background seeds join the point loss and the grown action points only
+        seed the optimal-sequence search (`lambda_completeness`); the action point
+        loss sees the clicks. ``None``: the clicks alone,
         i.e. no background point at all (sktal's earlier reading; the paper does not
         say which its "w/o B" row used).
     background_threshold : float, default=0.85
@@ -449,6 +485,15 @@ class FSPTAL(BaseLocalizer):
         over the classes, next to point losses summed over the C + 1 channels, as
         here); FS-PTAL's code is not public, so which scale its numbers came from
         is unknown.
+    video_loss : {'fsptal', 'lacp'}, default='fsptal'
+        ``'fsptal'``: ``L_fore + L_back`` (Eq. 2–3). ``'lacp'``: LACP's video loss
+        instead (:func:`lacp_video_loss`: top-k mean for the video's classes, mean
+        over time for the others, BCE averaged over the C classes, no background
+        term), part of LACP's configuration.
+    point_action_weight : float, default=1.0
+        Weight of the action point loss against the background one inside
+        ``L_point``; FS-PTAL's Eq. 15 weighs them alike, LACP's code weighs the
+        action term 0.5.
 %(common_parameters)s
     Attributes
     ----------
@@ -463,9 +508,9 @@ class FSPTAL(BaseLocalizer):
     Table 2 ablations of the paper as parameters: without A ``label_extension=False``;
     without B ``label_mining=False`` (LACP's seed mining then applies,
     `fallback_mining`); without C ``lambda_score=0``; without D
-    ``feature_separation=False``. All four off, with ``lambda_completeness=1`` and
-    ``n_segments=None``, is LACP's training (its feature contrast loss, video loss
-    form and 0.5 weight on the action point loss aside);
+    ``feature_separation=False``. All four off, with ``lambda_completeness=1``,
+    ``video_loss='lacp'``, ``point_action_weight=0.5`` and ``n_segments=None``, is
+    LACP's training (its feature contrast loss and search schedule aside);
     ``benchmarks/compare_official.py --lacp`` trains it next to LACP's code.
 
     Pseudo labels are recomputed for every batch from its detached training-mode
@@ -544,6 +589,8 @@ class FSPTAL(BaseLocalizer):
         "agnostic_proposals": dict(kind=(bool, np.bool_)),
         "foreground_confidence": dict(options=("fac", "attention")),
         "video_loss_reduction": dict(options=("sum", "mean")),
+        "video_loss": dict(options=("fsptal", "lacp")),
+        "point_action_weight": dict(kind=numbers.Real, low=0),
     }
 
     def __init__(self, *, label_extension=True, point_weight=2.5, neighbour_weight=1.67,
@@ -552,7 +599,8 @@ class FSPTAL(BaseLocalizer):
                  embedding_size=32, embedding_hidden_size=512, similarity_same=0.9,
                  similarity_diff=0.1, lambda_video=1.0, lambda_point=1.0, lambda_score=1.0,
                  lambda_separation=1.0, lambda_completeness=0.0, agnostic_proposals=True,
-                 foreground_confidence="fac", video_loss_reduction="mean", n_segments=750,
+                 foreground_confidence="fac", video_loss_reduction="mean",
+                 video_loss="fsptal", point_action_weight=1.0, n_segments=750,
                  resampling="interpolate", hidden_size=2048, dropout=0.7, topk_ratio=8,
                  lr=1e-4, weight_decay=5e-4, batch_size=16, max_epochs=120,
                  class_threshold=0.25, class_fallback="argmax", nms_threshold=0.7, max_detections=1000, tiou_thresholds=None,
@@ -581,6 +629,8 @@ class FSPTAL(BaseLocalizer):
         self.agnostic_proposals = agnostic_proposals
         self.foreground_confidence = foreground_confidence
         self.video_loss_reduction = video_loss_reduction
+        self.video_loss = video_loss
+        self.point_action_weight = point_action_weight
         self.n_segments = n_segments
         self.resampling = resampling
         self.hidden_size = hidden_size
@@ -634,6 +684,7 @@ class FSPTAL(BaseLocalizer):
             "lambda_separation", "lambda_completeness", "label_mining", "fallback_mining",
             "background_threshold", "action_threshold", "contrast_outer_ratio", "similarity_same",
             "similarity_diff", "foreground_confidence", "video_loss_reduction",
+            "video_loss", "point_action_weight",
         )})
 
     def _localization_scores(self, outputs):
