@@ -12,11 +12,15 @@ from ._constants import IGNORE_INDEX
 RESAMPLING_METHODS = ("interpolate", "perturb", None)
 
 
+def native_length(n_segments, method):
+    """Whether videos keep their own length (``n_segments`` or ``method`` None)."""
+    return method is None or n_segments is None
+
+
 def n_steps(length, n_segments, method):
     """Number of steps :func:`source_positions` gives a video of ``length``: its own
-    length at native resolution (``n_segments`` or ``method`` None), else
-    ``n_segments``."""
-    return length if method is None or n_segments is None else n_segments
+    length at native resolution (:func:`native_length`), else ``n_segments``."""
+    return length if native_length(n_segments, method) else n_segments
 
 
 def source_positions(length, n_segments, method, *, training=False, rng=None):
@@ -40,7 +44,7 @@ def source_positions(length, n_segments, method, *, training=False, rng=None):
     -------
     ndarray of shape (n,), float64
     """
-    if method is None or n_segments is None:   # as n_steps says
+    if native_length(n_segments, method):
         return np.arange(length, dtype=np.float64)
     j = np.arange(n_segments, dtype=np.float64)
     if method == "interpolate":

@@ -109,9 +109,12 @@ class _LocalizerNet(NeuralNet):
                 if outputs is not None:
                     return outputs
                 self.sktal_chunked_ = False
-        x = self.batch_inputs(x)
+        return self._infer_batch(x, **fit_params)
+
+    def _infer_batch(self, x, **fit_params):
+        """The module's outputs of one batch as ``fit`` collates it."""
         with self.autocast():
-            return super().infer(x, **fit_params)
+            return super().infer(self.batch_inputs(x), **fit_params)
 
     def _chunked_infer(self, x, chunks, **fit_params):
         """The module's outputs of a padded training batch, run as sub-batches of
@@ -128,8 +131,7 @@ class _LocalizerNet(NeuralNet):
             width = int(x["mask"][rows].sum(1).max())
             part = {"index": x["index"][rows], "positions": x["positions"][rows, :width],
                     "mask": x["mask"][rows, :width]}
-            with self.autocast():
-                parts.append(super().infer(self.batch_inputs(part), **fit_params))
+            parts.append(self._infer_batch(part, **fit_params))
             steps.append(width)
         longest = x["mask"].shape[1]
         order = torch.from_numpy(np.argsort(np.concatenate(chunks), kind="stable"))

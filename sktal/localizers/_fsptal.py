@@ -19,6 +19,7 @@ from ..nn import (
     AttentionConv1d,
     EmbeddingModule,
     embedding_separation_loss,
+    masked_mean,
     topk_mean,
     video_bce_loss,
     valid_mask_or_none,
@@ -77,11 +78,7 @@ def lacp_video_loss(scores, labels, mask, *, topk_ratio):
     classes = scores[..., :-1]
     valid = valid_mask_or_none(mask)
     top = topk_mean(classes, topk_ratio, valid)
-    if valid is None:
-        average = classes.mean(1)
-    else:
-        weights = valid.unsqueeze(-1).to(classes.dtype)
-        average = (classes * weights).sum(1) / weights.sum(1).clamp(min=1)
+    average = masked_mean(classes, valid)
     return video_bce_loss(labels * top + (1 - labels) * average, labels)
 
 
