@@ -152,7 +152,7 @@ NEAR_SNIPPETS = 8
 
 #: defaults of the options a preset may set (None on the parser, resolved in parse_args)
 _OPTION_DEFAULTS = dict(methods=",".join(METHODS), ablations="all", eval_every=10,
-                        n_videos=100, test_size=0.4)
+                        n_videos=200, test_size=0.4)
 
 #: option sets (--preset): values of the options they name, unless given
 PRESETS = {
