@@ -4,6 +4,15 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def _channels_first(x):
+    """``x`` (batch, T, C) as the contiguous (batch, C, T) tensor a convolution
+    reads. The convolution would copy the transposed view itself, in forward and
+    again in backward (it keeps the view for its weight gradient); handed the copy,
+    it keeps that and copies nothing (the same values: bit-identical results). No
+    copy when ``x`` already is a transposed contiguous tensor."""
+    return x.transpose(1, 2).contiguous()
+
+
 def _dense(t):
     """Whether ``t``'s elements fill its memory one each (some order of its
     dimensions is contiguous): no stride-0 or overlapping elements."""
@@ -138,7 +147,7 @@ class FilterModule(nn.Module):
     def forward(self, x, mask=None):
         """``x`` (batch, T, D) -> weights (batch, T, 1); ``mask`` (batch, T): the
         valid steps of a padded batch (:func:`zero_padding`)."""
-        h = _leaky_relu(self.conv1(x.transpose(1, 2)))
+        h = _leaky_relu(self.conv1(_channels_first(x)))
         if self.conv2.kernel_size[0] > 1:
             h = zero_padding(h, mask)
         return torch.sigmoid(self.conv2(h)).transpose(1, 2)
@@ -216,7 +225,7 @@ class AttentionConv1d(nn.Module):
         if similarity is None:
             if embedding is None:  # all similarities 1: an ordinary convolution,
                 # without the (batch, T, kernel_size, out) temporary of the general path
-                return F.conv1d(x.transpose(1, 2), self.weight, self.bias,
+                return F.conv1d(_channels_first(x), self.weight, self.bias,
                                 padding=r).transpose(1, 2)
             similarity = self.neighbour_similarity(embedding)
         length = x.shape[1]
@@ -327,6 +336,6 @@ class EmbeddingModule(nn.Module):
         outside a video, so that the similarities of attention convolutions with a
         padded neighbour are 0, :meth:`AttentionConv1d.neighbour_similarity`) and
         zeroed between the two convolutions (:func:`zero_padding`)."""
-        h = self.conv2(zero_padding(_leaky_relu(self.conv1(x.transpose(1, 2))), mask))
+        h = self.conv2(zero_padding(_leaky_relu(self.conv1(_channels_first(x))), mask))
         h = zero_padding(h, mask)
         return F.normalize(h.transpose(1, 2), dim=-1)
