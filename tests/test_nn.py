@@ -312,3 +312,53 @@ def test_video_dataset_items_are_the_position_items_with_interpolated_features()
     inputs, targets = collate_videos([plain[0], plain[1]])
     assert tuple(inputs["x"].shape) == (2, 4, 3) and bool(inputs["mask"].all())
     assert int(targets["click_labels"][0].max()) == 2   # background click -> column C
+
+
+def _head(act, dropout, seed):
+    """conv -> act -> dropout -> 1x1 conv, values and gradients, and the RNG after."""
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 16, requires_grad=True)
+    w1 = torch.randn(6, 4, 3, requires_grad=True)
+    w2 = torch.randn(2, 6, 1, requires_grad=True)
+    torch.manual_seed(seed)
+    h = dropout(act(F.conv1d(x, w1, padding=1)))
+    out = F.conv1d(h, w2)
+    grads = torch.autograd.grad((out * torch.linspace(-1, 1, 16)).sum(), [x, w1, w2])
+    return (out.detach(), *grads, torch.rand(3))
+
+
+def test_in_place_backward_layers_equal_nn_dropout_and_leaky_relu_bitwise():
+    from sktal.nn._layers import Dropout, _leaky_relu
+
+    for p in (0.3, 0.7):
+        for seed in (0, 1):
+            ours = _head(_leaky_relu, Dropout(p).train(), seed)
+            plain = _head(lambda t: F.leaky_relu(t, inplace=True), torch.nn.Dropout(p).train(),
+                          seed)
+            for got, expected in zip(ours, plain):   # same draws, values, gradients
+                assert torch.equal(got, expected)
+    d = Dropout(0.5).eval()
+    t = torch.randn(4, requires_grad=True)
+    assert d(t) is t
+
+
+def test_in_place_backward_layers_reuse_an_owned_gradient_and_copy_a_view():
+    from sktal.nn._layers import Dropout, _leaky_relu
+
+    for layer in (_leaky_relu, Dropout(0.5).train()):
+        x = torch.randn(4, 6, requires_grad=True)
+        t = x * 1.0                                   # a fresh non-leaf input
+        torch.manual_seed(0)
+        out = layer(t)
+        owned = torch.randn(4, 6)
+        expected = torch.autograd.grad(out, t, grad_outputs=owned.clone(),
+                                       retain_graph=True)[0]
+        got = torch.autograd.grad(out, t, grad_outputs=owned, retain_graph=True)[0]
+        assert torch.equal(got, expected) and not torch.equal(got, torch.randn(4, 6) * 0)
+        assert got.data_ptr() == owned.data_ptr()    # written into the incoming gradient
+        base = torch.randn(6, 4)
+        before = base.clone()
+        got = torch.autograd.grad(out, t, grad_outputs=base.t(), retain_graph=True)[0]
+        assert torch.equal(base, before)             # a view is not overwritten
+        assert torch.equal(got, torch.autograd.grad(
+            out, t, grad_outputs=before.t().contiguous())[0])

@@ -92,6 +92,13 @@ class BaSNetModule(nn.Module):
 
     def forward(self, x, mask=None):
         """Features (B, T, D) -> dict of both branches' CAS and video probabilities."""
+        if not self.cas_module.attention:
+            # the convolutions read (B, D, T): lay x out that way once (a view of it
+            # is x again), so that the filter's and both branches' convolutions do
+            # not each copy a transposed x to a contiguous one, in forward and in
+            # backward; the suppressed features x * weights inherit that layout.
+            # The copies are the ones the convolutions made: the same values.
+            x = x.transpose(1, 2).contiguous().transpose(1, 2)
         weights = self.filter(x, mask=mask)
         similarity, extra = self._similarity(x, mask)
         if similarity is not None:

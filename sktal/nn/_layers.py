@@ -4,6 +4,62 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def _channels_first(x):
+    """``x`` (batch, T, C) as the contiguous (batch, C, T) tensor a convolution
+    reads. The convolution would copy the transposed view itself, in forward and
+    again in backward (it keeps the view for its weight gradient); handed the copy,
+    it keeps that and copies nothing (the same values: bit-identical results). No
+    copy when ``x`` already is a transposed contiguous tensor."""
+    return x.transpose(1, 2).contiguous()
+
+
+def _dense(t):
+    """Whether ``t``'s elements fill its memory one each (some order of its
+    dimensions is contiguous): no stride-0 or overlapping elements."""
+    dims = sorted((st, n) for st, n in zip(t.stride(), t.shape) if n != 1)
+    expected = 1
+    for stride, size in dims:
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _owned(grad):
+    """Whether a backward may overwrite ``grad`` in place: not a view (of a tensor
+    another node may still read) and dense (:func:`_dense`)."""
+    return grad._base is None and _dense(grad)
+
+
+class _LeakyReLUInPlace(torch.autograd.Function):
+    """``F.leaky_relu_`` whose backward also works in place: the incoming gradient
+    (a convolution's fresh input gradient, or :class:`_DropoutCPU`'s) is overwritten
+    by ``leaky_relu_backward``'s result, the same kernel autograd runs for
+    ``F.leaky_relu(t, inplace=True)``, so the values are identical and each layer's
+    backward allocates one activation-sized tensor less."""
+
+    @staticmethod
+    def forward(ctx, t, slope):
+        F.leaky_relu_(t, slope)
+        ctx.mark_dirty(t)
+        ctx.save_for_backward(t)
+        ctx.slope = slope
+        return t
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        if _owned(grad):
+            return torch.ops.aten.leaky_relu_backward.grad_input(
+                grad, result, ctx.slope, True, grad_input=grad), None
+        return torch.ops.aten.leaky_relu_backward(grad, result, ctx.slope, True), None
+
+
+#: ``F.leaky_relu``'s default negative slope
+_SLOPE = 0.01
+
+
 def _leaky_relu(t):
     """``F.leaky_relu(t)``, in place when ``t`` is a fresh result (not a view, not a
     leaf): a layer output that only feeds it, whose producer (a convolution, a
@@ -11,9 +67,50 @@ def _leaky_relu(t):
     gradients (the in-place form's backward reads the sign of its output, the same
     as its input's for a positive slope) without one more activation-sized tensor
     per layer (at the papers' size 16 x 750 x 2048 floats, 98 MB, for each
-    branch). Were the producer to keep it, autograd would raise, not mis-compute."""
+    branch). Were the producer to keep it, autograd would raise, not mis-compute.
+    Under autograd the backward works in place too (:class:`_LeakyReLUInPlace`):
+    every use here feeds a layer whose backward hands it a fresh gradient."""
     fresh = not t._is_view() and not (t.is_leaf and t.requires_grad)
-    return F.leaky_relu(t, inplace=fresh)
+    if fresh and t.requires_grad and torch.is_grad_enabled():
+        return _LeakyReLUInPlace.apply(t, _SLOPE)
+    return F.leaky_relu(t, _SLOPE, inplace=fresh)
+
+
+class _DropoutCPU(torch.autograd.Function):
+    """Dropout as ``torch.dropout`` computes it on the CPU (``noise =
+    empty_like(x).bernoulli_(1 - p).div_(1 - p)``, ``x * noise``: the same random
+    draws and values), with the backward's ``grad * noise`` written into the
+    incoming gradient (a convolution's fresh input gradient) instead of a new
+    tensor."""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        noise = torch.empty_like(x).bernoulli_(1 - p)
+        noise.div_(1 - p)
+        ctx.save_for_backward(noise)
+        return x * noise
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        (noise,) = ctx.saved_tensors
+        return (grad.mul_(noise) if _owned(grad) else grad * noise), None
+
+
+class Dropout(nn.Dropout):
+    """``torch.nn.Dropout`` with the same draws and values, whose backward on the
+    CPU reuses the incoming gradient's memory (:class:`_DropoutCPU`; at the
+    papers' size one 98 MB tensor less per step and layer). Elsewhere (CUDA's
+    fused kernel draws differently), in eval mode, for ``p`` 0 or 1, in place or
+    without autograd it is ``nn.Dropout``."""
+
+    def forward(self, x):
+        if (self.training and 0 < self.p < 1 and not self.inplace and x.device.type == "cpu"
+                and x.requires_grad and torch.is_grad_enabled()):
+            return _DropoutCPU.apply(x, self.p)
+        return super().forward(x)
+
+
 def zero_padding(h, mask):
     """``h`` (batch, channels, T) with the steps outside ``mask`` (batch, T) zeroed.
 
@@ -50,7 +147,7 @@ class FilterModule(nn.Module):
     def forward(self, x, mask=None):
         """``x`` (batch, T, D) -> weights (batch, T, 1); ``mask`` (batch, T): the
         valid steps of a padded batch (:func:`zero_padding`)."""
-        h = _leaky_relu(self.conv1(x.transpose(1, 2)))
+        h = _leaky_relu(self.conv1(_channels_first(x)))
         if self.conv2.kernel_size[0] > 1:
             h = zero_padding(h, mask)
         return torch.sigmoid(self.conv2(h)).transpose(1, 2)
@@ -128,7 +225,7 @@ class AttentionConv1d(nn.Module):
         if similarity is None:
             if embedding is None:  # all similarities 1: an ordinary convolution,
                 # without the (batch, T, kernel_size, out) temporary of the general path
-                return F.conv1d(x.transpose(1, 2), self.weight, self.bias,
+                return F.conv1d(_channels_first(x), self.weight, self.bias,
                                 padding=r).transpose(1, 2)
             similarity = self.neighbour_similarity(embedding)
         length = x.shape[1]
@@ -183,7 +280,7 @@ class CASModule(nn.Module):
                                    bias=bias)
             self.conv2 = nn.Conv1d(hidden_size, hidden_size, kernel_size, padding=pad,
                                    bias=bias)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.classifier = nn.Conv1d(hidden_size, n_outputs, 1, bias=False)
 
     def forward(self, x, similarity=None, return_hidden=False, mask=None):
@@ -239,6 +336,6 @@ class EmbeddingModule(nn.Module):
         outside a video, so that the similarities of attention convolutions with a
         padded neighbour are 0, :meth:`AttentionConv1d.neighbour_similarity`) and
         zeroed between the two convolutions (:func:`zero_padding`)."""
-        h = self.conv2(zero_padding(_leaky_relu(self.conv1(x.transpose(1, 2))), mask))
+        h = self.conv2(zero_padding(_leaky_relu(self.conv1(_channels_first(x))), mask))
         h = zero_padding(h, mask)
         return F.normalize(h.transpose(1, 2), dim=-1)
