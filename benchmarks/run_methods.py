@@ -384,6 +384,16 @@ def _local_tables():
                   f"{k}={v!r}" for k, v in {**ADDITIONS_OFF, **LACP_PIECES}.items()),
                "with --ablations fsptal2 too, the whole row minus one module (Table 2)"],
               in_all=False),
+        Table("fsptal-mining", "FS-PTAL whole with Alg. 2's thresholds at LACP's "
+              "(issue 16)", "FSPTAL", "0.1:0.7",
+              [row("FS-PTAL whole (defaults)", "FSPTAL"),
+               row("gamma_act 0.1 (LACP's)", "FSPTAL", action_threshold=0.1),
+               row("gamma_bkg 0.95 (LACP's)", "FSPTAL", background_threshold=0.95),
+               row("both at LACP's", "FSPTAL", action_threshold=0.1,
+                   background_threshold=0.95)],
+              ["LACP's select_seed: background at b >= 0.95, pseudo action points at "
+               "b <= 0.1 (benchmarks/fsptal_mining.py scores both rules' labels)"],
+              in_all=False),
     ]
 
 
