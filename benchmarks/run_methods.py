@@ -378,7 +378,41 @@ def _local_tables():
                row("summed + FAC (Eq. 2-3)", "FSPTAL", video_loss_reduction="sum"),
                row("native length", "FSPTAL", n_segments=None)],
               in_all=False),
+        Table("fsptal-lacp", "FS-PTAL against its LACP configuration, one difference "
+              "at a time (issue 16)", "FSPTAL", "0.1:0.7", _fsptal_lacp_rows(),
+              ["the LACP configuration: " + ", ".join(
+                  f"{k}={v!r}" for k, v in {**ADDITIONS_OFF, **LACP_PIECES}.items()),
+               "with --ablations fsptal2 too, the whole row minus one module (Table 2)"],
+              in_all=False),
+        Table("fsptal-mining", "FS-PTAL whole with Alg. 2's thresholds at LACP's "
+              "(issue 16)", "FSPTAL", "0.1:0.7",
+              [row("FS-PTAL whole (defaults)", "FSPTAL"),
+               row("gamma_act 0.1 (LACP's)", "FSPTAL", action_threshold=0.1),
+               row("gamma_bkg 0.95 (LACP's)", "FSPTAL", background_threshold=0.95),
+               row("both at LACP's", "FSPTAL", action_threshold=0.1,
+                   background_threshold=0.95)],
+              ["LACP's select_seed: background at b >= 0.95, pseudo action points at "
+               "b <= 0.1 (benchmarks/fsptal_mining.py scores both rules' labels)"],
+              in_all=False),
     ]
+
+
+def _fsptal_lacp_rows():
+    """FS-PTAL whole, whole with LACP's completeness loss, the LACP configuration
+    (``ADDITIONS_OFF`` + ``LACP_PIECES``) and that configuration with one of FS-PTAL's
+    modules A-D switched back on: the five settings in which the two main rows differ,
+    one at a time from the LACP side (``fsptal2`` removes them one at a time from the
+    whole side)."""
+    lacp = {**ADDITIONS_OFF, **LACP_PIECES}
+    modules = [("A label extension", "label_extension"), ("B mining", "label_mining"),
+               ("C score contrast", "lambda_score"),
+               ("D feature separation", "feature_separation")]
+    defaults = signature_defaults(get_localizer("FSPTAL"))
+    return [row("FS-PTAL whole (defaults)", "FSPTAL"),
+            row("whole + LACP completeness", "FSPTAL", **LACP_PIECES),
+            row("LACP configuration", "FSPTAL", **lacp),
+            *(row(f"LACP config. + {name}", "FSPTAL",
+                  **{**lacp, key: defaults[key]}) for name, key in modules)]
 
 
 def _ten_zones_rows():
