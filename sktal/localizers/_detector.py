@@ -349,11 +349,8 @@ class SegmentDetector(BaseLocalizer):
         Pyramid levels (ActionFormer/TemporalMaxer on THUMOS14: 6).
     n_layers : int, default=2
         Convolutions of the projection.
-    kernel_size : int, default=5
-        Temporal kernel of every convolution of the projection and the heads (odd).
-        ActionFormer's convolutional heads use 3 and its projection a local
-        self-attention window of 19 snippets; 5 widens the receptive field of the
-        convolutional projection towards that window (see Notes).
+    kernel_size : int, default=3
+        Temporal kernel of every convolution (odd).
     regression_base : float, default=4.0
         Upper end of level 0's regression range; level ``l`` covers
         ``[b 2^(l-1), b 2^l)`` and the last level everything above (ActionFormer: 4).
@@ -390,10 +387,6 @@ class SegmentDetector(BaseLocalizer):
     lower full-supervision mAP on both suites of ``benchmarks/run_methods.py
     --refinement``; deeper or wider projections were not better on both (the tuning
     runs are listed in the "Two-stage training" page of the documentation).
-    ``kernel_size`` defaults to 5: the same runs, with the pyramid points where the
-    pooling centres them, gave 46.4 instead of 40.9 avg mAP 0.1:0.7 on the synthetic
-    suite (seed 0, 120 training videos) and 39.6 instead of 39.5 on the THUMOS14
-    timelines (seed 0).
 
     The defaults are small so that the detector trains on a CPU in seconds. A
     paper-size configuration for THUMOS14 I3D features (ActionFormer / TemporalMaxer):
@@ -430,7 +423,7 @@ class SegmentDetector(BaseLocalizer):
         "nms": dict(options=("soft", "hard")),
     }
 
-    def __init__(self, *, n_levels=4, n_layers=2, kernel_size=5, regression_base=4.0,
+    def __init__(self, *, n_levels=4, n_layers=2, kernel_size=3, regression_base=4.0,
                  center_sampling_radius=1.5, focal_alpha=0.25, focal_gamma=2.0,
                  lambda_reg=1.0, nms="soft",
                  n_segments=None, resampling="interpolate", hidden_size=64, dropout=0.0,
