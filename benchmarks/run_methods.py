@@ -918,6 +918,18 @@ def _orderings():
     ]
 
 
+def paired_difference(runs_a, runs_b, metric, protocol="clean"):
+    """Per-seed differences ``a - b`` of ``metric`` (percent) over the seeds both rows
+    ran, in the order of ``runs_a``, and the spread: the larger seed std of the two
+    rows over those seeds."""
+    by_seed = {r["seed"]: _metric([r[protocol]], metric)[0] for r in runs_b}
+    pairs = [(_metric([r[protocol]], metric)[0], by_seed[r["seed"]])
+             for r in runs_a if r["seed"] in by_seed]
+    diff = np.array([x - y for x, y in pairs])
+    spread = max(np.std([x for x, _ in pairs]), np.std([y for _, y in pairs]))
+    return diff, spread
+
+
 def ordering_lines(results, metric="0.1:0.7", protocol="clean"):
     """One line per link of :func:`_orderings`: the per-seed paired difference of the
     clean ``metric`` (percent), its mean ± std, the larger seed std of the two rows
@@ -932,11 +944,7 @@ def ordering_lines(results, metric="0.1:0.7", protocol="clean"):
                 lines.append((name if link_index == 0 else "", link,
                               "  not run on this suite"))
                 continue
-            by_seed = {r["seed"]: _metric([r[protocol]], metric)[0] for r in runs_b}
-            pairs = [(_metric([r[protocol]], metric)[0], by_seed[r["seed"]])
-                     for r in runs_a if r["seed"] in by_seed]
-            diff = np.array([x - y for x, y in pairs])
-            spread = max(np.std([x for x, _ in pairs]), np.std([y for _, y in pairs]))
+            diff, spread = paired_difference(runs_a, runs_b, metric, protocol)
             mean = round(float(diff.mean()), 6)
             if np.all(diff > 0) or (op == ">=" and np.all(diff >= 0)):
                 verdict = "holds on every seed"
@@ -1006,7 +1014,13 @@ def print_attention(suite, results, rows, seeds, near=NEAR_SNIPPETS):
 
 
 def print_ablation(suite, table, results, seeds):
+    """One ablation table: the clean and paper-protocol table metric of each row, its
+    avg mAP 0.1:0.7, the per-seed paired difference of the clean table metric against
+    the table's first row (mean ± std over seeds; the paper's own difference beside
+    it), and the paper's value."""
     metric = "mAP@0.5" if table.metric == "0.5" else f"avg mAP {table.metric}"
+    first = table.rows[0]
+    first_runs = _runs(results, first)
     lines = []
     for r in table.rows:
         runs = _runs(results, r)
@@ -1016,15 +1030,24 @@ def print_ablation(suite, table, results, seeds):
             lines.append((r.label, params, "  " + _failed(runs)))
             continue
         clean, paper = [x["clean"] for x in runs], [x["paper"] for x in runs]
+        delta = paper_delta = "-"
+        if r is not first and not _failed(first_runs):
+            diff, _ = paired_difference(runs, first_runs, table.metric)
+            if diff.size:
+                delta = f"{diff.mean():+5.1f} ±{diff.std():4.1f}"
+        if r is not first and r.paper is not None and first.paper is not None:
+            paper_delta = f"{r.paper - first.paper:+.1f}"
         lines.append([r.label, params, _cell(_metric(clean, table.metric)),
                       _cell(_metric(paper, table.metric)), _cell(_metric(clean, "0.1:0.7")),
-                      "-" if r.paper is None else f"{r.paper:.1f}"])
+                      delta, "-" if r.paper is None else f"{r.paper:.1f}", paper_delta])
     published = any(r.paper is not None for r in table.rows)
     print_table(f"[{suite}] {table.title}: {metric} (%), mean ± std over seeds "
                 f"{list(seeds)}" + ("; paper = THUMOS14 I3D as published" if published
-                                    else ""),
+                                    else "") + f"; Δ 1st = clean minus the first row "
+                f"({first.label}), paired per seed",
                 [("row", "<36"), ("parameters", "<58"), ("clean", ">13"),
-                 ("paper prot.", ">13"), ("avg 0.1:0.7", ">13"), ("paper", ">7")],
+                 ("paper prot.", ">13"), ("avg 0.1:0.7", ">13"), ("Δ 1st", ">13"),
+                 ("paper", ">7"), ("paper Δ", ">9")],
                 lines, table.notes)
 
 
@@ -1143,8 +1166,8 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--out", default=None, help="write every run to this JSON file")
     parser.add_argument("--orderings", default=None, metavar="JSON",
-                        help="only print the orderings table of the runs in a JSON "
-                             "file written by --out, and exit")
+                        help="only print the orderings table and the ablation tables "
+                             "of the runs in a JSON file written by --out, and exit")
     args = parser.parse_args(argv)
 
     preset = dict(PRESETS.get(args.preset, {}))
@@ -1274,15 +1297,25 @@ def _warm_up(methods, device):
 
 
 def orderings_from(path):
-    """The orderings table of each suite of a ``--out`` JSON file."""
+    """The orderings table of each suite of a ``--out`` JSON file, and the ablation
+    tables of the run (its ``ablations`` on its ``ablation_suites``) from the runs
+    it holds."""
     with open(path) as fh:
         saved = json.load(fh)
     runs = saved["runs"]
     for r in runs:  # the key of a run, as main() sets it
         r["key"] = (r["method"], r["supervision"], tuple(sorted(r["params"].items())))
+    config = saved.get("config", {})
+    methods = set(config.get("methods") or {r["method"] for r in runs})
+    tables = [ABLATIONS[a] for a in config.get("ablations") or () if a in ABLATIONS
+              and ABLATIONS[a].method in methods]
     for suite in dict.fromkeys(r["suite"] for r in runs):
         suite_runs = [r for r in runs if r["suite"] == suite]
-        print_orderings(suite, suite_runs, sorted({r["seed"] for r in suite_runs}))
+        seeds = sorted({r["seed"] for r in suite_runs})
+        print_orderings(suite, suite_runs, seeds)
+        if suite in (config.get("ablation_suites") or ()):
+            for table in tables:
+                print_ablation(suite, table, suite_runs, seeds)
 
 
 def main(argv=None):

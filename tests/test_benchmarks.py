@@ -136,6 +136,40 @@ def test_orderings_are_paired_per_seed_differences():
     assert lacp[3] == "-3.0 / -3.0 / -3.0" and lacp[5].startswith("reversed on every seed")
 
 
+def test_ablation_tables_print_paired_differences_and_reprint_from_json(tmp_path, capsys):
+    rm = _load_run_methods()
+    table = rm.ABLATIONS["ten3"]  # BL, BL+BGES, TEN, TEN+BGES; avg mAP 0.3:0.7
+    bl, bges, ten, _ = table.rows
+    # seeds listed in another order per row: the difference must pair them by seed
+    values = {bl.key(): {0: 20, 1: 22, 2: 30}, bges.key(): {2: 31, 0: 25, 1: 22},
+              ten.key(): {1: 20}}  # TEN: one seed only; TEN+BGES: not run
+    runs = [{"key": key, "seed": seed, "clean": [v / 100] * 7, "paper": [v / 100] * 7,
+             "row": "r", "method": "TEN", "supervision": "video",
+             "params": dict(key[2]), "suite": "synthetic"}
+            for key, by_seed in values.items() for seed, v in by_seed.items()]
+    rm.print_ablation("synthetic", table, runs, [0, 1, 2])
+    out = capsys.readouterr().out
+    lines = {line.split("  ")[0]: line for line in out.splitlines()}
+    # BL+BGES - BL per seed: 25-20, 22-22, 31-30 = +5, 0, +1
+    diffs = [5, 0, 1]
+    assert lines["BL+BGES"].rstrip().endswith(
+        f"{np.mean(diffs):+5.1f} ±{np.std(diffs):4.1f}   34.5     {34.5 - 31.2:+.1f}")
+    assert "-2.0 ± 0.0" in lines["TEN"]  # seed 1 only: 20 - 22
+    first = lines["BL"].split()
+    assert first[-3:] == ["-", "31.2", "-"]  # no difference of the first row to itself
+    assert "TEN+BGES" in out and "not run" in lines["TEN+BGES"]
+    # --orderings re-prints the recorded ablation tables from the --out JSON
+    path = tmp_path / "runs.json"
+    saved = [{k: v for k, v in r.items() if k != "key"} for r in runs]
+    path.write_text(json.dumps({"config": {"methods": ["TEN"], "ablations": ["ten3"],
+                                           "ablation_suites": ["synthetic"]},
+                                "runs": saved}))
+    rm.orderings_from(str(path))
+    reprinted = capsys.readouterr().out
+    assert "the papers' orderings" in reprinted
+    assert out.strip() in reprinted
+
+
 def test_ablation_rows_are_read_from_the_paper_tables():
     rm = _load_run_methods()
     from sktal._docs import paper_table_rows
