@@ -102,17 +102,42 @@ MAX_CHUNKS = 3
 MIN_CHUNK_SAVING = 0.2
 #: least share of the padded steps one more sub-batch must save
 MIN_RUN_GAIN = 0.05
+#: parameters of a module from which a padded step costs more than a forward call's
+#: fixed overhead (every parameter is used once per step: at 2**20 parameters a step
+#: is about two MFLOP each way; the papers' LACP network has 12.6 M). Such a module's
+#: batches are split wherever a padded step is saved (:func:`chunking_for`)
+WIDE_MODULE_PARAMETERS = 2 ** 20
 
 
-def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING):
+def chunking_for(module):
+    """:func:`length_chunks`' keyword arguments for ``module``'s padded batches.
+
+    A narrow module (fewer than :data:`WIDE_MODULE_PARAMETERS` parameters) pays a
+    forward call's fixed cost (tens of small kernels) for every sub-batch, so its
+    batches are split into at most :data:`MAX_CHUNKS` runs and only where that saves
+    :data:`MIN_CHUNK_SAVING` of the padded steps. A wide one computes
+    ``2 * n_parameters`` FLOP per padded step, far above a call's fixed cost: its
+    batches are cut into runs of equal length (no padded step at all), as LACP's
+    loop does by running one video at a time.
+    """
+    n = sum(p.numel() for p in module.parameters())
+    if n < WIDE_MODULE_PARAMETERS:
+        return {}
+    return {"max_chunks": None, "min_saving": 0.0, "min_run_gain": 0.0}
+
+
+def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING,
+                  min_run_gain=MIN_RUN_GAIN):
     """Sub-batches of a padded batch whose forward passes cost least, or ``None``.
 
     The videos (``lengths``, their valid steps) sorted by length are cut into at most
-    ``max_chunks`` runs minimising the padded steps ``sum n_c * max_c`` (exact,
-    dynamic programming over the cut points), in as few runs as come within
-    :data:`MIN_RUN_GAIN` of that least cost; runs of equal maxima (ties) are
-    merged. Returns a list of index arrays (shortest run first), or ``None`` when
-    no split saves ``min_saving`` of ``n * max(lengths)``.
+    ``max_chunks`` runs (``None``: as many as there are distinct lengths) minimising
+    the padded steps ``sum n_c * max_c`` (exact, dynamic programming over the cut
+    points), in as few runs as come within ``min_run_gain`` of ``n * max(lengths)``
+    of that least cost; runs of equal maxima (ties) are merged. Returns a list of
+    index arrays (shortest run first), or ``None`` when no split saves
+    ``min_saving`` of ``n * max(lengths)`` (with ``min_saving=0``: when no split
+    saves a step).
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     n = len(lengths)
@@ -121,6 +146,8 @@ def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING):
     full = n * int(ls[-1]) if n else 0
     if n < 2 or ls[0] == ls[-1]:
         return None
+    if max_chunks is None:
+        max_chunks = len(np.unique(ls))
     # cost[k][i]: least padded steps of the i shortest videos in k runs
     cost = np.full((max_chunks + 1, n + 1), np.inf)
     cut = np.zeros((max_chunks + 1, n + 1), dtype=np.int64)
@@ -132,8 +159,8 @@ def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING):
             cut[k, i] = int(np.argmin(total))
             cost[k, i] = total[cut[k, i]]
     # the fewest runs within MIN_RUN_GAIN of the best split (a run is a forward call)
-    k = int(np.flatnonzero(cost[1:, n] <= cost[1:, n].min() + MIN_RUN_GAIN * full)[0]) + 1
-    if cost[k, n] > (1 - min_saving) * full:
+    k = int(np.flatnonzero(cost[1:, n] <= cost[1:, n].min() + min_run_gain * full)[0]) + 1
+    if cost[k, n] > (1 - min_saving) * full or cost[k, n] == full:
         return None
     chunks, i = [], n
     while k > 0:

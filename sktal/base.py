@@ -26,8 +26,8 @@ from skorch.utils import to_tensor
 from . import _resampling
 from ._docs import fill_doc  # noqa: F401  (the method files import it from here)
 from .metrics import DEFAULT_TIOU_THRESHOLDS, detection_map
-from ._data import (DeviceVideos, PositionDataset, collate_positions, length_chunks,
-                    training_loader)
+from ._data import (DeviceVideos, PositionDataset, chunking_for, collate_positions,
+                    length_chunks, training_loader)
 from .postprocessing import cas_to_detections
 from .utils.validation import (
     check_clicks,
@@ -103,7 +103,7 @@ class _LocalizerNet(NeuralNet):
 
     def infer(self, x, **fit_params):
         if self.sktal_chunked_ and isinstance(x, Mapping) and "positions" in x:
-            chunks = length_chunks(x["mask"].sum(1).tolist())
+            chunks = length_chunks(x["mask"].sum(1).tolist(), **chunking_for(self.module_))
             if chunks is not None:
                 outputs = self._chunked_infer(x, chunks, **fit_params)
                 if outputs is not None:

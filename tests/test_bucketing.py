@@ -5,9 +5,11 @@ import torch
 from skorch.callbacks import Callback
 from torch.utils.data import RandomSampler
 
+import sktal._data
 from sktal import FSPTAL
 from sktal._data import (DeviceVideos, LengthBucketSampler, PositionDataset,
-                        collate_positions, length_chunks, training_loader)
+                        chunking_for, collate_positions, length_chunks,
+                        training_loader, WIDE_MODULE_PARAMETERS)
 from sktal._resampling import n_steps, source_positions
 from sktal.utils.discovery import all_localizers
 
@@ -241,8 +243,38 @@ def test_length_chunks_cut_where_the_padding_is():
     assert cost < 0.8 * 10 * lengths.max()
 
 
+def test_a_wide_module_splits_wherever_a_padded_step_is_saved():
+    lengths = np.array([17, 50, 120, 300, 800, 2203, 60, 90, 55, 1500, 50, 120])
+    wide = dict(max_chunks=None, min_saving=0.0, min_run_gain=0.0)
+    chunks = length_chunks(lengths, **wide)
+    assert sorted(np.concatenate(chunks)) == list(range(len(lengths)))
+    # runs of equal lengths: no padded step left, one run per distinct length
+    assert all(len(set(lengths[c])) == 1 for c in chunks)
+    assert len(chunks) == len(set(lengths))
+    # the narrow default keeps to three runs, so it pads
+    narrow = length_chunks(lengths)
+    assert len(narrow) <= 3
+    assert sum(len(c) * lengths[c].max() for c in narrow) > lengths.sum()
+    # a batch with nothing to save is not split, whatever the settings
+    assert length_chunks([40, 40, 40], **wide) is None
+    assert length_chunks([40], **wide) is None
+
+
+def test_chunking_for_tells_wide_modules_from_narrow_ones():
+    narrow = torch.nn.Conv1d(64, 64, 3)
+    wide = torch.nn.Conv1d(1024, 1024, 1)          # 2**20 weights and a bias
+    assert chunking_for(narrow) == {}
+    assert chunking_for(wide) == {"max_chunks": None, "min_saving": 0.0,
+                                  "min_run_gain": 0.0}
+    assert sum(p.numel() for p in wide.parameters()) >= WIDE_MODULE_PARAMETERS
+
+
+@pytest.mark.parametrize("wide", [False, True], ids=["narrow", "wide"])
 @pytest.mark.parametrize("name", [n for n in LOCALIZERS if n != "SegmentDetector"])
-def test_a_chunked_forward_pass_gives_the_whole_batchs_loss_and_gradients(name):
+def test_a_chunked_forward_pass_gives_the_whole_batchs_loss_and_gradients(
+        name, wide, monkeypatch):
+    if wide:   # every module counts as wide: one sub-batch per distinct length
+        monkeypatch.setattr(sktal._data, "WIDE_MODULE_PARAMETERS", 0)
     est = LOCALIZERS[name](n_segments=None, hidden_size=8, dropout=0.0)
     lengths = (40, 6, 9, 38, 5)
     rng = np.random.default_rng(0)
@@ -256,6 +288,10 @@ def test_a_chunked_forward_pass_gives_the_whole_batchs_loss_and_gradients(name):
     net = est._initialize(6, 2, "cpu")
     net.sktal_source_ = DeviceVideos(videos, "cpu")
     assert length_chunks(inputs["mask"].sum(1).tolist()) is not None
+    widths = []
+    infer_batch = net._infer_batch
+    monkeypatch.setattr(net, "_infer_batch", lambda part, **kw: (
+        widths.append(part["mask"].shape[1]), infer_batch(part, **kw))[1])
     results = []
     for chunked in (True, False):
         net.sktal_chunked_ = chunked
@@ -268,6 +304,9 @@ def test_a_chunked_forward_pass_gives_the_whole_batchs_loss_and_gradients(name):
         results.append((outputs, loss.detach(), grads))
     (out_c, loss_c, grad_c), (out_w, loss_w, grad_w) = results
     assert net.sktal_chunked_ is False  # the flag was not changed by a fallback
+    # the sub-batches' widths, then the whole batch's
+    assert widths[-1] == max(lengths)
+    assert sorted(widths[:-1]) == ([5, 6, 9, 38, 40] if wide else [9, 40])
     torch.testing.assert_close(loss_c, loss_w, rtol=1e-5, atol=1e-6)
     assert len(grad_c) == len(grad_w) > 0
     for a, b in zip(grad_c, grad_w):
