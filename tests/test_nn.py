@@ -259,6 +259,47 @@ def test_cas_module_on_a_sequence_of_batches_equals_it_on_their_concatenation(at
         assert torch.allclose(g_seq, g_cat, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_a_wide_cas_head_computes_both_branches_first_layer_from_one_product(
+        bias, padded, monkeypatch):
+    # BaS-Net's base and suppression branches: conv(x) and conv(x * a) from one
+    # z = W x; values and every gradient (weights, and the filter's a) must equal
+    # the two convolutions
+    import sktal._data
+    torch.manual_seed(0)
+    head = CASModule(6, 8, 4, dropout=0.0, kernel_size=3, bias=bias).double()
+    x = torch.randn(3, 11, 6, dtype=torch.double)
+    a = torch.rand(3, 11, 1, dtype=torch.double, requires_grad=True)
+    mask = torch.ones(3, 11, dtype=torch.bool)
+    if padded:
+        mask[1, 7:] = False
+        x = x * mask[..., None]
+
+    def run(wide):
+        monkeypatch.setattr(sktal._data, "WIDE_MODULE_PARAMETERS", 0 if wide else 10**9)
+        assert head.shares_first_layer() is wide
+        head.zero_grad()
+        a.grad = None
+        cas, hidden = head(x, scales=a, return_hidden=True,
+                           mask=mask if padded else None)
+        (cas.square().sum() + hidden.sin().sum()).backward()
+        grads = [p.grad.clone() for p in head.parameters()] + [a.grad.clone()]
+        return cas.detach(), hidden.detach(), grads
+
+    cas_two, hidden_two, grads_two = run(wide=False)
+    cas_one, hidden_one, grads_one = run(wide=True)
+    torch.testing.assert_close(cas_one, cas_two, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(hidden_one, hidden_two, rtol=1e-12, atol=1e-12)
+    assert len(grads_one) == len(grads_two) == (5 if bias else 3) + 1
+    for g_one, g_two in zip(grads_one, grads_two):
+        assert g_two.abs().sum() > 0
+        torch.testing.assert_close(g_one, g_two, rtol=1e-10, atol=1e-12)
+    # a narrow head keeps the two convolutions; attention heads never share
+    monkeypatch.setattr(sktal._data, "WIDE_MODULE_PARAMETERS", 0)
+    assert not CASModule(6, 8, 4, attention=True).shares_first_layer()
+
+
 def test_in_place_leaky_relu_has_the_values_and_gradients_of_the_plain_one():
     from sktal.nn._layers import _leaky_relu
     torch.manual_seed(0)

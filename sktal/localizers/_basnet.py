@@ -105,7 +105,7 @@ class BaSNetModule(nn.Module):
             similarity = torch.cat([similarity, similarity])  # both branches
         # one pass of the shared head over both branches, stacked after its first
         # layer so that the raw features (base branch) get no input gradient
-        both, hidden = self.cas_module((x, x * weights), similarity=similarity,
+        both, hidden = self.cas_module(x, scales=weights, similarity=similarity,
                                        return_hidden=True, mask=mask)
         cas_base, cas_supp = both.chunk(2)
         pool_mask = valid_mask_or_none(mask)

@@ -283,7 +283,45 @@ class CASModule(nn.Module):
         self.dropout = Dropout(dropout)
         self.classifier = nn.Conv1d(hidden_size, n_outputs, 1, bias=False)
 
-    def forward(self, x, similarity=None, return_hidden=False, mask=None):
+    def shares_first_layer(self):
+        """Whether :meth:`forward` with ``scales`` computes the first convolution of
+        both branches from one product (:meth:`_first_layer_of_both`): plain
+        convolutions of at least :data:`~sktal._data.WIDE_MODULE_PARAMETERS` weights.
+        Narrow heads keep the two convolutions, whose results do not differ by the
+        rounding of another summation order (documented results stay bit-identical)."""
+        from .._data import WIDE_MODULE_PARAMETERS
+        return not self.attention and self.conv1.weight.numel() >= WIDE_MODULE_PARAMETERS
+
+    def _first_layer_of_both(self, x, scales):
+        """The first convolution of ``x`` and of ``x * scales`` (a weight per step),
+        stacked along the batch, channels first: (2 batch, hidden, T).
+
+        ``conv(x * a)_t = sum_o W_o x_{t+o-r} a_{t+o-r}``: with ``z[o, t] = W_o x_t``
+        (one 1x1 convolution with ``kernel_size * hidden`` outputs) both branches are
+        shifted sums of the same ``z``, the second weighted by ``a``. One product of
+        the input with the weights instead of two in forward, one weight gradient
+        instead of two in backward, and no input gradient (the gradient of ``a`` is
+        ``sum_o <grad_t, z[o, t+o-r]>``, elementwise): at the papers' size the first
+        layer's share of the step's FLOPs falls from 5 to 2 of 11 products. Equal to
+        the two convolutions up to float rounding (``tests/test_nn.py``).
+        """
+        k, hidden = self.conv1.kernel_size[0], self.conv1.out_channels
+        r, length = k // 2, x.shape[1]
+        w = self.conv1.weight.permute(2, 0, 1).reshape(k * hidden, -1, 1)
+        z = F.pad(F.conv1d(_channels_first(x), w), (r, r))
+        z = z.view(x.shape[0], k, hidden, length + 2 * r)
+        a = F.pad(scales.transpose(1, 2), (r, r))     # (batch, 1, T + 2r)
+        base = supp = 0
+        for o in range(k):
+            zo = z[:, o, :, o:o + length]
+            base = base + zo
+            supp = supp + zo * a[:, :, o:o + length]
+        both = torch.cat([base, supp])
+        if self.conv1.bias is not None:
+            both = both + self.conv1.bias[:, None]
+        return both
+
+    def forward(self, x, similarity=None, return_hidden=False, mask=None, scales=None):
         """``x`` (batch, T, D) -> CAS (batch, T, n_outputs).
 
         ``x`` may also be a sequence of batches (each (b_i, T, D)): the first
@@ -295,8 +333,20 @@ class CASModule(nn.Module):
         (batch, T, hidden_size), after the LeakyReLU (BackTAL's ``feature1``).
         ``mask`` (b, T): the valid steps of a padded batch (of each batch of the
         sequence), zeroed in the first convolution's activations
-        (:func:`zero_padding`) before the second reads them.
+        (:func:`zero_padding`) before the second reads them. ``scales`` (batch, T,
+        1): run the two branches ``x`` and ``x * scales`` (BaS-Net's base and
+        suppression branches), stacked in that order; with
+        :meth:`shares_first_layer` from one product of ``x`` with the first
+        layer's weights.
         """
+        if scales is not None and self.shares_first_layer():
+            h1 = zero_padding(_leaky_relu(self._first_layer_of_both(x, scales)),
+                              None if mask is None else mask.repeat(2, 1))
+            h = self.dropout(_leaky_relu(self.conv2(h1)))
+            cas = self.classifier(h).transpose(1, 2)
+            return (cas, h1.transpose(1, 2)) if return_hidden else cas
+        if scales is not None:
+            x = (x, x * scales)
         parts = list(x) if isinstance(x, (list, tuple)) else [x]
         if mask is not None:
             mask = mask.repeat(len(parts), 1)
