@@ -227,7 +227,8 @@ class LocalSelfAttention(nn.Module):
     ActionFormer's projection block (Zhang et al., 2022, local self-attention with a
     window of 19 on THUMOS14): ``x + MHA(LN(x))`` then ``x + MLP(LN(x))``, where step
     ``t`` attends only to steps ``t - w // 2 .. t + w // 2`` of the same video (padded
-    steps excluded). Input and output are ``(B, C, T)``.
+    steps excluded). Input and output are ``(B, C, T)``. ``n_heads`` heads (one
+    where ``hidden_size`` is not a multiple of it), an MLP of 4x the width (GELU).
     """
 
     def __init__(self, hidden_size, *, window, n_heads=4, dropout=0.0):
