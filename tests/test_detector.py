@@ -7,13 +7,17 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
 
 import sktal
 from sktal.localizers._detector import (
     assign_point_targets,
     diou_loss,
     level_regression_ranges,
+    LocalSelfAttention,
+    ModelEMA,
     pyramid_points,
+    score_voting,
     SegmentDetectorModule,
     sigmoid_focal_loss,
 )
@@ -207,3 +211,88 @@ def test_sklearn_api_checks(check_name):
     if check is None:
         pytest.skip(f"scikit-learn has no {check_name}")
     check("SegmentDetector", sktal.SegmentDetector(**FAST))
+
+
+def test_local_attention_sees_only_its_window_and_valid_steps():
+    torch.manual_seed(0)
+    block = LocalSelfAttention(8, window=5)
+    x = torch.randn(1, 8, 30, requires_grad=True)
+    mask = torch.ones(1, 1, 30)
+    block(x, mask)[0, :, 10].sum().backward()
+    depends = np.nonzero(x.grad[0].abs().sum(0).numpy())[0]
+    np.testing.assert_array_equal(depends, [8, 9, 10, 11, 12])
+    # padded steps (mask 0) are neither attended to nor output
+    mask[..., 20:] = 0
+    x2 = x.detach().clone()
+    x2[..., 20:] = 100.0
+    with torch.no_grad():
+        a, b = block(x.detach(), mask), block(x2, mask)
+    torch.testing.assert_close(a[..., :20], b[..., :20])
+    assert float(b[..., 20:].abs().max()) == 0.0
+
+
+def test_model_ema_averages_with_warm_up_and_replaces_weights_at_the_end():
+    class Net:
+        module_ = torch.nn.Linear(1, 1, bias=False)
+
+    net = Net()
+    with torch.no_grad():
+        net.module_.weight.fill_(0.0)
+    ema = ModelEMA(0.9)
+    ema.on_train_begin(net)
+    expected = 0.0
+    for step, w in enumerate([1.0, 2.0, 3.0], start=1):
+        with torch.no_grad():
+            net.module_.weight.fill_(w)
+        ema.on_batch_end(net, training=True)
+        ema.on_batch_end(net, training=False)      # validation batches do not count
+        d = min(0.9, (1 + step) / (10 + step))
+        expected = d * expected + (1 - d) * w
+    ema.on_train_end(net)
+    final = float(net.module_.weight.detach())
+    assert final == pytest.approx(expected)
+    assert final != 3.0
+
+
+def test_ema_weights_are_the_fitted_ones_and_training_is_unchanged():
+    X, Y = _toy(6, 4)
+    raw = {}
+
+    class Record(Callback):
+        def on_batch_end(self, net, training=False, **kwargs):
+            if training:
+                raw["w"] = {k: v.detach().clone()
+                            for k, v in net.module_.state_dict().items()}
+
+    plain = sktal.SegmentDetector(**{**FAST, "max_epochs": 3}, random_state=0).fit(X, Y)
+    est = sktal.SegmentDetector(**{**FAST, "max_epochs": 3}, ema_decay=0.9,
+                                callbacks=[Record()], random_state=0).fit(X, Y)
+    fitted = est.module_.state_dict()
+    for k, v in plain.module_.state_dict().items():
+        torch.testing.assert_close(raw["w"][k], v)     # EMA does not change training
+    assert any(not torch.equal(fitted[k], raw["w"][k]) for k in fitted)
+    # predict uses the averaged weights: they differ from the raw model's predictions
+    a, b = est.predict(X[:2]), plain.predict(X[:2])
+    assert any(x.shape != y.shape or not np.allclose(x, y) for x, y in zip(a, b))
+
+
+def test_score_voting_averages_overlapping_candidates_of_the_class():
+    kept = np.array([[10.0, 20.0, 0, 0.9]])
+    candidates = np.array([[10.0, 20.0, 0, 0.9],
+                           [11.0, 21.0, 0, 0.3],    # tIoU 9/11 >= 0.7: votes
+                           [30.0, 40.0, 0, 0.8],    # no overlap
+                           [10.0, 20.0, 1, 0.9]])   # another class
+    out = score_voting(kept, candidates, voting_threshold=0.7)
+    np.testing.assert_allclose(out, [[(9 + 3.3) / 1.2, (18 + 6.3) / 1.2, 0, 0.9]])
+    assert score_voting(kept, candidates, voting_threshold=0.95)[0, 0] == 10.0
+
+
+def test_convolution_only_detector_learns_toy_problem_and_odd_windows():
+    X, Y = _toy(20, 0)
+    est = sktal.SegmentDetector(hidden_size=16, max_epochs=40, lr=3e-3, n_levels=3,
+                                attention_window=None, random_state=0, device="cpu")
+    est.fit(X[:14], Y[:14])
+    result = detection_map(Y[14:], est.predict(X[14:]), [0.5], n_classes=1)
+    assert result.mAP[0] > 0.9
+    with pytest.raises(ValueError, match="attention_window must be odd"):
+        sktal.SegmentDetector(**FAST, attention_window=4).fit(X, Y)
