@@ -107,6 +107,10 @@ MIN_RUN_GAIN = 0.05
 #: is about two MFLOP each way; the papers' LACP network has 12.6 M). Such a module's
 #: batches are split wherever a padded step is saved (:func:`chunking_for`)
 WIDE_MODULE_PARAMETERS = 2 ** 20
+#: padded steps one more sub-batch of a wide module must save: measured at D =
+#: hidden = 2048 (one thread), 16 videos of 140-178 steps cost 1.0 ms a step as one
+#: batch and 1.8 ms a step one by one, about 130 steps more per extra forward call
+WIDE_CALL_COST = 128
 
 
 def chunking_for(module):
@@ -116,18 +120,18 @@ def chunking_for(module):
     forward call's fixed cost (tens of small kernels) for every sub-batch, so its
     batches are split into at most :data:`MAX_CHUNKS` runs and only where that saves
     :data:`MIN_CHUNK_SAVING` of the padded steps. A wide one computes
-    ``2 * n_parameters`` FLOP per padded step, far above a call's fixed cost: its
-    batches are cut into runs of equal length (no padded step at all), as LACP's
-    loop does by running one video at a time.
+    ``2 * n_parameters`` FLOP per padded step, so padding costs more, but a smaller
+    sub-batch also runs its products less efficiently: its batches are cut where the
+    padded steps saved exceed :data:`WIDE_CALL_COST` steps per extra sub-batch.
     """
     n = sum(p.numel() for p in module.parameters())
     if n < WIDE_MODULE_PARAMETERS:
         return {}
-    return {"max_chunks": None, "min_saving": 0.0, "min_run_gain": 0.0}
+    return {"max_chunks": None, "call_cost": WIDE_CALL_COST}
 
 
 def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING,
-                  min_run_gain=MIN_RUN_GAIN):
+                  min_run_gain=MIN_RUN_GAIN, call_cost=None):
     """Sub-batches of a padded batch whose forward passes cost least, or ``None``.
 
     The videos (``lengths``, their valid steps) sorted by length are cut into at most
@@ -137,7 +141,9 @@ def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING,
     of that least cost; runs of equal maxima (ties) are merged. Returns a list of
     index arrays (shortest run first), or ``None`` when no split saves
     ``min_saving`` of ``n * max(lengths)`` (with ``min_saving=0``: when no split
-    saves a step).
+    saves a step). With ``call_cost`` (in steps) the number of runs instead
+    minimises ``sum n_c * max_c + call_cost * runs`` (``min_saving`` and
+    ``min_run_gain`` unused).
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     n = len(lengths)
@@ -159,7 +165,11 @@ def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING,
             cut[k, i] = int(np.argmin(total))
             cost[k, i] = total[cut[k, i]]
     # the fewest runs within MIN_RUN_GAIN of the best split (a run is a forward call)
-    k = int(np.flatnonzero(cost[1:, n] <= cost[1:, n].min() + min_run_gain * full)[0]) + 1
+    if call_cost is not None:
+        k = int(np.argmin(cost[1:, n] + call_cost * np.arange(1, max_chunks + 1))) + 1
+        min_saving = 0.0
+    else:
+        k = int(np.flatnonzero(cost[1:, n] <= cost[1:, n].min() + min_run_gain * full)[0]) + 1
     if cost[k, n] > (1 - min_saving) * full or cost[k, n] == full:
         return None
     chunks, i = [], n

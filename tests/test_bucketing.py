@@ -9,7 +9,7 @@ import sktal._data
 from sktal import FSPTAL
 from sktal._data import (DeviceVideos, LengthBucketSampler, PositionDataset,
                         chunking_for, collate_positions, length_chunks,
-                        training_loader, WIDE_MODULE_PARAMETERS)
+                        training_loader, WIDE_CALL_COST, WIDE_MODULE_PARAMETERS)
 from sktal._resampling import n_steps, source_positions
 from sktal.utils.discovery import all_localizers
 
@@ -243,29 +243,39 @@ def test_length_chunks_cut_where_the_padding_is():
     assert cost < 0.8 * 10 * lengths.max()
 
 
-def test_a_wide_module_splits_wherever_a_padded_step_is_saved():
+def test_a_wide_module_splits_where_the_saved_steps_pay_for_the_calls():
+    import itertools
     lengths = np.array([17, 50, 120, 300, 800, 2203, 60, 90, 55, 1500, 50, 120])
-    wide = dict(max_chunks=None, min_saving=0.0, min_run_gain=0.0)
-    chunks = length_chunks(lengths, **wide)
+    # calls free: one run per distinct length, no padded step left
+    chunks = length_chunks(lengths, max_chunks=None, call_cost=0)
     assert sorted(np.concatenate(chunks)) == list(range(len(lengths)))
-    # runs of equal lengths: no padded step left, one run per distinct length
     assert all(len(set(lengths[c])) == 1 for c in chunks)
     assert len(chunks) == len(set(lengths))
+    # calls dearer than any saving: no split
+    assert length_chunks(lengths, max_chunks=None, call_cost=10**9) is None
+    # in between: the least padded steps + call_cost per run over every split of the
+    # sorted lengths into consecutive runs (brute force)
+    ls = np.sort(lengths)
+    for call_cost in (64, 128, 512):
+        chunks = length_chunks(lengths, max_chunks=None, call_cost=call_cost)
+        got = sum(len(c) * lengths[c].max() + call_cost for c in chunks)
+        best = min(sum(len(r) * r.max() + call_cost for r in np.split(ls, list(cuts)))
+                   for k in range(len(ls)) for cuts in itertools.combinations(
+                       range(1, len(ls)), k))
+        assert got == best
     # the narrow default keeps to three runs, so it pads
     narrow = length_chunks(lengths)
     assert len(narrow) <= 3
     assert sum(len(c) * lengths[c].max() for c in narrow) > lengths.sum()
-    # a batch with nothing to save is not split, whatever the settings
-    assert length_chunks([40, 40, 40], **wide) is None
-    assert length_chunks([40], **wide) is None
+    assert length_chunks([40, 40, 40], max_chunks=None, call_cost=0) is None
+    assert length_chunks([40], max_chunks=None, call_cost=0) is None
 
 
 def test_chunking_for_tells_wide_modules_from_narrow_ones():
     narrow = torch.nn.Conv1d(64, 64, 3)
     wide = torch.nn.Conv1d(1024, 1024, 1)          # 2**20 weights and a bias
     assert chunking_for(narrow) == {}
-    assert chunking_for(wide) == {"max_chunks": None, "min_saving": 0.0,
-                                  "min_run_gain": 0.0}
+    assert chunking_for(wide) == {"max_chunks": None, "call_cost": WIDE_CALL_COST}
     assert sum(p.numel() for p in wide.parameters()) >= WIDE_MODULE_PARAMETERS
 
 
@@ -275,6 +285,7 @@ def test_a_chunked_forward_pass_gives_the_whole_batchs_loss_and_gradients(
         name, wide, monkeypatch):
     if wide:   # every module counts as wide: one sub-batch per distinct length
         monkeypatch.setattr(sktal._data, "WIDE_MODULE_PARAMETERS", 0)
+        monkeypatch.setattr(sktal._data, "WIDE_CALL_COST", 0)
     est = LOCALIZERS[name](n_segments=None, hidden_size=8, dropout=0.0)
     lengths = (40, 6, 9, 38, 5)
     rng = np.random.default_rng(0)
