@@ -105,7 +105,8 @@ MIN_RUN_GAIN = 0.05
 #: parameters of a module from which a padded step costs more than a forward call's
 #: fixed overhead (every parameter is used once per step: at 2**20 parameters a step
 #: is about two MFLOP each way; the papers' LACP network has 12.6 M). Such a module's
-#: batches are split wherever a padded step is saved (:func:`chunking_for`)
+#: batches are split by the saved steps against :data:`WIDE_CALL_COST`
+#: (:func:`chunking_for`)
 WIDE_MODULE_PARAMETERS = 2 ** 20
 #: padded steps one more sub-batch of a wide module must save: measured at D =
 #: hidden = 2048 (one thread), 16 videos of 140-178 steps cost 1.0 ms a step as one
@@ -164,7 +165,8 @@ def length_chunks(lengths, max_chunks=MAX_CHUNKS, min_saving=MIN_CHUNK_SAVING,
             total = cost[k - 1, j] + (i - j) * ls[i - 1]
             cut[k, i] = int(np.argmin(total))
             cost[k, i] = total[cut[k, i]]
-    # the fewest runs within MIN_RUN_GAIN of the best split (a run is a forward call)
+    # the runs: least padded steps + call_cost per run, or the fewest runs within
+    # min_run_gain of the least padded steps (a run is a forward call)
     if call_cost is not None:
         k = int(np.argmin(cost[1:, n] + call_cost * np.arange(1, max_chunks + 1))) + 1
         min_saving = 0.0

@@ -339,15 +339,10 @@ class CASModule(nn.Module):
         :meth:`shares_first_layer` from one product of ``x`` with the first
         layer's weights.
         """
-        if scales is not None and self.shares_first_layer():
-            h1 = zero_padding(_leaky_relu(self._first_layer_of_both(x, scales)),
-                              None if mask is None else mask.repeat(2, 1))
-            h = self.dropout(_leaky_relu(self.conv2(h1)))
-            cas = self.classifier(h).transpose(1, 2)
-            return (cas, h1.transpose(1, 2)) if return_hidden else cas
-        if scales is not None:
+        shared = scales is not None and self.shares_first_layer()
+        if scales is not None and not shared:
             x = (x, x * scales)
-        parts = list(x) if isinstance(x, (list, tuple)) else [x]
+        parts = [x, x] if shared else list(x) if isinstance(x, (list, tuple)) else [x]
         if mask is not None:
             mask = mask.repeat(len(parts), 1)
         if self.attention:
@@ -359,8 +354,9 @@ class CASModule(nn.Module):
             h = _leaky_relu(self.conv2(h1, similarity=similarity))
             h = self.dropout(h).transpose(1, 2)
         else:
-            h1 = zero_padding(_leaky_relu(_cat([self.conv1(p.transpose(1, 2))
-                                                for p in parts])), mask)
+            first = (self._first_layer_of_both(x, scales) if shared
+                     else _cat([self.conv1(p.transpose(1, 2)) for p in parts]))
+            h1 = zero_padding(_leaky_relu(first), mask)
             h = self.dropout(_leaky_relu(self.conv2(h1)))
             h1 = h1.transpose(1, 2)
         cas = self.classifier(h).transpose(1, 2)
