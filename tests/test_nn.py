@@ -325,6 +325,48 @@ def test_in_place_leaky_relu_has_the_values_and_gradients_of_the_plain_one():
     assert _leaky_relu(fresh).data_ptr() == fresh.data_ptr()   # no new tensor
 
 
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("needs", ["all", "input", "weights"])
+def test_one_output_conv_has_the_values_and_gradients_of_the_convolution(bias, needs):
+    from sktal.nn._layers import _OneOutputConv, one_output_conv
+    torch.manual_seed(0)
+    conv = torch.nn.Conv1d(7, 1, 1, bias=bias).double()
+    h = torch.randn(3, 7, 5, dtype=torch.float64, requires_grad=needs != "weights")
+    conv.requires_grad_(needs != "input")
+    upstream = torch.randn(3, 1, 5, dtype=torch.float64)
+    out = one_output_conv(conv, h)
+    assert isinstance(out.grad_fn, _OneOutputConv._backward_cls)   # the cheap backward
+    assert torch.equal(out, conv(h))                                # the same forward
+    inputs = [t for t in (h, *conv.parameters()) if t.requires_grad]
+    got = torch.autograd.grad((out * upstream).sum(), inputs)
+    expected = torch.autograd.grad((conv(h) * upstream).sum(), inputs)
+    for g, e in zip(got, expected):
+        assert g.shape == e.shape and torch.allclose(g, e, rtol=1e-12, atol=1e-12)
+    if needs != "weights":   # one product per element: exactly the convolution's
+        assert torch.equal(got[0], expected[0])
+    # by hand: d/dh = upstream * w, d/dw = sum_{b,t} upstream h
+    if needs == "all":
+        assert torch.allclose(got[0], upstream * conv.weight.view(1, 7, 1))
+        assert torch.allclose(got[1].view(7), (upstream * h).sum((0, 2)))
+
+
+def test_one_output_conv_leaves_other_convolutions_and_no_grad_alone():
+    from sktal.nn._layers import _OneOutputConv, one_output_conv
+    h = torch.randn(2, 4, 6, requires_grad=True)
+    for conv in (torch.nn.Conv1d(4, 2, 1), torch.nn.Conv1d(4, 1, 3, padding=1)):
+        assert not isinstance(one_output_conv(conv, h).grad_fn, _OneOutputConv._backward_cls)
+    with torch.no_grad():
+        assert one_output_conv(torch.nn.Conv1d(4, 1, 1), h).grad_fn is None
+    # the modules that score each step use it
+    from sktal.nn import FilterModule
+    nodes, seen = [FilterModule(4, 8)(h.transpose(1, 2)).grad_fn], []
+    while nodes:   # every node of the autograd graph
+        node = nodes.pop()
+        seen.append(type(node))
+        nodes.extend(n for n, _ in node.next_functions if n is not None)
+    assert _OneOutputConv._backward_cls in seen
+
+
 def test_video_dataset_items_are_the_position_items_with_interpolated_features():
     import numpy as np
 

@@ -26,6 +26,7 @@ from torch import nn
 
 from ..base import BaseLocalizer, fill_doc
 from ..nn import valid_mask_or_none, zero_loss
+from ..nn._layers import one_output_conv
 from ._ten_functional import (
     BACKGROUND_STRATEGIES,
     FOREGROUND_NORMALIZERS,
@@ -61,7 +62,7 @@ class _Stream(nn.Module):
         """``x`` (batch, T, D_s) -> logits (batch, T, C + 1), attention (batch, T)."""
         h = self.dropout(F.relu(self.embedding(x.transpose(1, 2))))
         cas = self.classifier(h).transpose(1, 2)
-        attention = torch.sigmoid(self.attention(h)).squeeze(1)
+        attention = torch.sigmoid(one_output_conv(self.attention, h)).squeeze(1)
         return cas, attention
 
 

@@ -97,6 +97,53 @@ class _DropoutCPU(torch.autograd.Function):
         return (grad.mul_(noise) if _owned(grad) else grad * noise), None
 
 
+class _OneOutputConv(torch.autograd.Function):
+    """A ``1x1`` convolution to one output channel (a score per step) whose backward
+    computes its gradients as what they are: ``grad[b, 0, t] * weight[0, c]`` for
+    the input (one product per element, the convolution's own values) and one
+    batched matrix product ``sum_{b,t} grad[b, 0, t] h[b, c, t]`` for the weight.
+    On the CPU oneDNN's backward of this shape reorders ``h`` into scratch buffers
+    (at 16 x 512 x 128 floats, a fresh 4 MB each, page-faulted in every step) and
+    costs several times the forward; this backward allocates only the input
+    gradient. The forward is the convolution (predictions unchanged); the weight
+    and bias gradients differ from oneDNN's by the rounding of another summation
+    order."""
+
+    @staticmethod
+    def forward(ctx, h, weight, bias):
+        ctx.save_for_backward(h, weight)
+        ctx.has_bias = bias is not None
+        return F.conv1d(h, weight, bias)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        h, weight = ctx.saved_tensors
+        grad = grad.to(h.dtype)   # under autocast the output may be of a lower precision
+        grad_h = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_h = grad * weight.to(h.dtype).view(1, -1, 1)
+        if ctx.needs_input_grad[1]:
+            grad_w = torch.bmm(grad, h.transpose(1, 2)).sum(0).unsqueeze(-1).to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_b = grad.sum((0, 2)).to(weight.dtype)
+        return grad_h, grad_w, grad_b
+
+
+def one_output_conv(conv, h):
+    """``conv(h)`` for a ``1x1`` :class:`torch.nn.Conv1d` ``conv`` with one output
+    channel (a foreground weight or attention per step), through
+    :class:`_OneOutputConv` on the CPU under autograd (same values, gradients up to
+    rounding, BaS-Net's costliest backward at the small size made cheap);
+    ``conv(h)`` otherwise."""
+    if (h.device.type == "cpu" and torch.is_grad_enabled() and conv.out_channels == 1
+            and conv.kernel_size == (1,) and conv.padding == (0,) and conv.groups == 1
+            and conv.stride == (1,) and conv.dilation == (1,)
+            and (h.requires_grad or conv.weight.requires_grad)):
+        return _OneOutputConv.apply(h, conv.weight, conv.bias)
+    return conv(h)
+
+
 class Dropout(nn.Dropout):
     """``torch.nn.Dropout`` with the same draws and values, whose backward on the
     CPU reuses the incoming gradient's memory (:class:`_DropoutCPU`; at the
@@ -150,7 +197,7 @@ class FilterModule(nn.Module):
         h = _leaky_relu(self.conv1(_channels_first(x)))
         if self.conv2.kernel_size[0] > 1:
             h = zero_padding(h, mask)
-        return torch.sigmoid(self.conv2(h)).transpose(1, 2)
+        return torch.sigmoid(one_output_conv(self.conv2, h)).transpose(1, 2)
 
 
 class AttentionConv1d(nn.Module):
