@@ -378,6 +378,43 @@ def test_learning_rate_drops_after_half_of_the_epochs(tiny):
     assert est.net_.optimizer_.param_groups[0]["weight_decay"] == pytest.approx(1e-3)
 
 
+def _batch_learning_rates(est):
+    """The learning rate of every training batch, in order (skorch's ``event_lr``)."""
+    return [b["event_lr"] for epoch in est.history_ for b in epoch["batches"]]
+
+
+def test_learning_rate_drops_after_lr_decay_step_optimizer_steps(tiny):
+    # 6 videos in batches of 3: 2 steps per epoch, 6 in 3 epochs; the epoch rule
+    # (max_epochs // 2 = 1) would decay after step 2, this one after step 3
+    est = _tiny_ten(max_epochs=3, lr=1e-3, lr_decay=0.1, lr_decay_step=3)
+    lrs = _batch_learning_rates(est.fit(tiny.X, tiny.y))
+    assert lrs == pytest.approx([1e-3] * 3 + [1e-4] * 3)
+    assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-4)
+    # the same steps whatever max_epochs: a fit that ends first never decays
+    short = _tiny_ten(max_epochs=1, lr=1e-3, lr_decay_step=3).fit(tiny.X, tiny.y)
+    assert _batch_learning_rates(short) == pytest.approx([1e-3] * 2)
+    assert short.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
+def test_lr_decay_step_counts_the_steps_of_a_warm_start(tiny):
+    est = _tiny_ten(max_epochs=1, lr=1e-3, lr_decay_step=3, warm_start=True)
+    est.fit(tiny.X, tiny.y)             # steps 1-2
+    est.set_params(max_epochs=2).fit(tiny.X, tiny.y)   # steps 3-6
+    assert _batch_learning_rates(est) == pytest.approx([1e-3] * 3 + [1e-4] * 3)
+
+
+def test_lr_decay_step_is_a_parameter_and_is_validated(tiny):
+    from sklearn.base import clone
+
+    assert TEN().get_params()["lr_decay_step"] is None   # the paper's epoch rule
+    assert clone(TEN(lr_decay_step=7)).get_params()["lr_decay_step"] == 7
+    for bad in (0, -2):
+        with pytest.raises(ValueError, match="lr_decay_step"):
+            _tiny_ten(lr_decay_step=bad).fit(tiny.X, tiny.y)
+    with pytest.raises(TypeError, match="lr_decay_step"):
+        _tiny_ten(lr_decay_step=2.5).fit(tiny.X, tiny.y)
+
+
 def test_invalid_parameters_are_rejected_with_clear_messages(tiny):
     with pytest.raises(ValueError, match="n_rgb_features"):
         _tiny_ten(n_rgb_features=8).fit(tiny.X, tiny.y)
