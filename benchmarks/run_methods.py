@@ -13,7 +13,8 @@ Rows of the main table (method × supervision)::
 The default budget (``REDUCED_BUDGET``, per suite ``SUITE_BUDGET``) is the reduced one
 of docs/benchmarks.rst: width 64, dropout 0.3, learning rate 1e-3, batch 8; 128
 snippets and 40 epochs on the synthetic suite, 384 snippets and 30 epochs on the
-THUMOS timelines. With ``--features`` each method keeps its own.
+THUMOS timelines; a method's own on a suite (``METHOD_BUDGET``): TEN 20 epochs on the
+synthetic suite. With ``--features`` each method keeps its own.
 
 Suites (``--suite``):
 
@@ -1104,8 +1105,9 @@ def parse_args(argv=None):
                         help="suites on which the ablations run (default: the first)")
     parser.add_argument("--max-epochs", type=int, default=None,
                         help="epochs of every suite (default per suite: "
-                             f"{ {k: v['max_epochs'] for k, v in SUITE_BUDGET.items()} }; "
-                             "each method's own with --features)")
+                             f"{ {k: v['max_epochs'] for k, v in SUITE_BUDGET.items()} }, "
+                             "and per method where METHOD_BUDGET says: "
+                             f"{METHOD_BUDGET}; each method's own with --features)")
     parser.add_argument("--hidden-size", type=int, default=None,
                         help="width of the temporal convolutions (default 64; the "
                              "paper's 2048 with --features)")

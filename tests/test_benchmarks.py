@@ -110,6 +110,33 @@ def test_reduced_budget_is_per_suite_and_explicit_options_win():
     assert dict(lacp[0].params) == {**rm.ADDITIONS_OFF, **rm.LACP_PIECES}
 
 
+def test_method_budget_is_per_suite_printed_and_explicit_options_win():
+    import types
+
+    rm = _load_run_methods()
+    split = types.SimpleNamespace(n_rgb_features=32, n_classes=5)
+    ten, basnet = rm.Row("TEN", "TEN", "video"), rm.Row("BaSNet", "BaSNet", "video")
+
+    def epochs(argv, suite, row):
+        args = rm.suite_args(rm.parse_args(argv), suite)
+        return rm.build(row, args, split, seed=0).max_epochs
+
+    own = rm.METHOD_BUDGET["synthetic"]["TEN"]["max_epochs"]
+    suite = rm.SUITE_BUDGET["synthetic"]["max_epochs"]
+    assert own != suite   # otherwise this test proves nothing
+    assert epochs([], "synthetic", ten) == own
+    assert epochs([], "synthetic", basnet) == suite   # only TEN's budget changes
+    assert epochs([], "thumos", ten) == rm.SUITE_BUDGET["thumos"]["max_epochs"]
+    assert epochs(["--max-epochs", "7"], "synthetic", ten) == 7   # the option wins
+    # a row that sets a budget parameter keeps it
+    fixed = rm.row("TEN 3", "TEN", max_epochs=3)
+    assert epochs([], "synthetic", fixed) == 3
+    assert rm.parse_args(["--features", "unused"]).method_budget == {}
+    # --methods without TEN: no TEN budget to print
+    assert rm.parse_args(["--methods", "BaSNet"]).method_budget == {
+        "synthetic": {}, "thumos": {}}
+
+
 def test_orderings_are_paired_per_seed_differences():
     rm = _load_run_methods()
     (_, backtal), _, (_, fsptal) = rm._orderings()
