@@ -2,10 +2,9 @@
 nothing over either alone on the synthetic suite of ``run_methods.py``.
 
 Retrains the four rows of TEN Table 3 (BL, BL+BGES, TEN, TEN+BGES) on the same data,
-split, budget and seeds as ``run_methods.py --methods TEN --suite synthetic
---ablations ten3`` (its ``synthetic_split``, ``build`` and budget, TEN's
-``METHOD_BUDGET`` included; the clean avg mAP printed here is that run's) and prints,
-per row, mean over seeds:
+split, budget and seeds as ``run_methods.py --methods TEN --suite SUITE --ablations
+ten3`` (its splits, ``build`` and budget, TEN's ``METHOD_BUDGET`` included; the clean
+avg mAP printed here is that run's) and prints, per row, mean over seeds:
 
 * the clean avg mAP 0.1:0.7 of the test videos;
 * the last epoch's training loss terms ``L_fg``, ``L_bg``, ``L_att`` and ``L_kl``
@@ -22,6 +21,7 @@ per row, mean over seeds:
 Usage (from the repository root)::
 
     python benchmarks/ten_components.py                # seeds 0 1 2, 12 fits
+    python benchmarks/ten_components.py --suite thumos --data-dir ../shared/data/thumos14
     python benchmarks/ten_components.py --quick        # smoke test
 """
 import argparse
@@ -94,18 +94,23 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--quick", action="store_true", help="smoke test (seconds)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--suite", default="synthetic", choices=("synthetic", "thumos"))
+    parser.add_argument("--data-dir", default=rm.THUMOS_DIR,
+                        help="THUMOS14 timelines and clicks (--suite thumos)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    run_argv = ["--methods", "TEN", "--suite", "synthetic", "--ablations", "ten3"]
+    run_argv = ["--methods", "TEN", "--suite", args.suite, "--ablations", "ten3",
+                "--data-dir", args.data_dir]
     if args.quick:
         run_argv.append("--quick")
     rargs = rm.parse_args(run_argv + ["--seeds", *map(str, args.seeds)])
-    sargs = rm.suite_args(rargs, "synthetic")
+    sargs = rm.suite_args(rargs, args.suite)
+    description, make_split = rm._suite(args.suite, rargs)
     rows = rm.ABLATIONS["ten3"].rows
     terms = ("loss_fg", "loss_bg", "loss_att", "loss_kl")
     results = {row.label: [] for row in rows}
     for seed in rargs.seeds:
-        split = rm.synthetic_split(sargs, seed)
+        split = make_split(seed)
         for row in rows:
             est = rm.build(row, sargs, split, seed)
             est.set_params(progress=None)
@@ -119,7 +124,7 @@ def main(argv=None):
     budget = {k: v for k, v in rm._budget(sargs).items() if k != "device"}
     budget.update(sargs.method_budget.get("TEN", {}))
     print(f"sktal {sktal.__version__}, torch {torch.__version__}; TEN Table 3 rows on "
-          f"run_methods' synthetic suite (n_videos={rargs.n_videos}), budget {budget}; "
+          f"run_methods' {args.suite} suite ({description}), budget {budget}; "
           f"mean ± std over seeds {rargs.seeds}")
     header = ("row", "clean mAP", "L_fg", "L_bg", "L_att", "L_kl", "att in",
               "att out", "AUC att", "AUC score")
