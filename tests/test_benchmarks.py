@@ -310,6 +310,7 @@ def test_folded_scripts_forward_to_run_methods(script):
         ("bench_localization.py", ["speed-up"]),
         ("bench_metrics.py", ["speed-up", "agree"]),
         ("backtal_eval_gap.py", ["none eval", "score train", "dropout=0.3"]),
+        ("ten_components.py", ["AUC att", "TEN+BGES", "max_epochs"]),
     ],
 )
 def test_component_benchmarks_run_quick(script, expected):
@@ -330,3 +331,21 @@ def test_bench_speed_compile_and_batches_options(tmp_path):
     (r,) = results["methods"]
     assert r["compiled"] and r["compile_seconds"] > 0 and r["batches_timed"] == 1
     assert "torch.compile'd" in stdout
+
+
+def test_ten_components_auc_is_the_rank_statistic():
+    spec = importlib.util.spec_from_file_location(
+        "ten_components", os.path.join(BENCHMARKS, "ten_components.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    positive = np.array([1, 1, 0, 0, 0], bool)
+    assert module.auc([0.9, 0.8, 0.1, 0.2, 0.3], positive) == 1.0
+    assert module.auc([0.1, 0.2, 0.9, 0.8, 0.7], positive) == 0.0
+    # ties count one half: one positive above all 3 negatives, one tied with one
+    assert module.auc([0.9, 0.3, 0.1, 0.2, 0.3], positive) == (3 + 2.5) / 6
+    assert np.isnan(module.auc([0.1, 0.2], np.array([True, True])))
+    rng = np.random.default_rng(0)
+    scores, labels = rng.normal(size=200), rng.random(200) < 0.3
+    brute = np.mean([(p > n) + 0.5 * (p == n) for p in scores[labels]
+                     for n in scores[~labels]])
+    assert module.auc(scores, labels) == pytest.approx(brute)

@@ -396,6 +396,18 @@ def test_learning_rate_drops_after_lr_decay_step_optimizer_steps(tiny):
     assert short.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)
 
 
+def test_lr_decay_step_at_half_of_the_steps_is_the_epoch_rule(tiny):
+    # 2 steps an epoch, 4 epochs: the epoch rule decays after epoch 2 = step 4
+    by_epoch = _tiny_ten(max_epochs=4, resampling=None, lr=1e-3).fit(tiny.X, tiny.y)
+    by_step = _tiny_ten(max_epochs=4, resampling=None, lr=1e-3, lr_decay_step=4)
+    by_step.fit(tiny.X, tiny.y)
+    assert _batch_learning_rates(by_step) == pytest.approx([1e-3] * 4 + [1e-4] * 4)
+    lrs = [by_epoch.history_[e, "event_lr"] for e in range(4)]
+    assert lrs == pytest.approx([1e-3] * 2 + [1e-4] * 2)
+    np.testing.assert_allclose(by_step.predict_proba(tiny.X),
+                               by_epoch.predict_proba(tiny.X), rtol=0, atol=1e-6)
+
+
 def test_lr_decay_step_counts_the_steps_of_a_warm_start(tiny):
     est = _tiny_ten(max_epochs=1, lr=1e-3, lr_decay_step=3, warm_start=True)
     est.fit(tiny.X, tiny.y)             # steps 1-2

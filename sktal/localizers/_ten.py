@@ -307,11 +307,12 @@ class TEN(BaseLocalizer):
         "after half of the training iterations" (an epoch count, so the number of
         optimizer steps at the full rate grows with the number of training videos).
         An int: after that many optimizer steps (batches), whatever the dataset size
-        and ``max_epochs``; a fit with fewer steps never decays. It exists because
-        the full-rate phase, not the epoch count, is what the training is sensitive
-        to: on the benchmark's synthetic suite, doubling the videos at the same
-        epoch budget doubles the full-rate steps and the clean mAP decays after
-        them (``docs/benchmarks.rst``). A warm start continues the step count.
+        and ``max_epochs``; a fit with fewer steps never decays. It exists so that
+        the schedule need not depend on the dataset size: under the epoch rule,
+        twice the training videos at the same ``max_epochs`` are twice the steps at
+        the full rate (measured on the benchmark's synthetic suite, where that makes
+        the clean mAP fall after the first 150 steps; ``docs/benchmarks.rst``, TEN
+        Tables 3-4). A warm start continues the step count.
 %(common_parameters)s
     Attributes
     ----------
