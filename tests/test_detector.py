@@ -126,6 +126,49 @@ def test_targets_centre_sampling_ranges_and_weights():
     np.testing.assert_allclose(reg[16 + lv1[0]], [1.25, 2.75])  # (2.5, 5.5) / stride 2
 
 
+def test_ignored_stretches_hold_no_negatives_but_keep_their_positives():
+    centres, strides, levels = pyramid_points(16, n_levels=2)
+    ranges = np.asarray(level_regression_ranges(n_levels=2, regression_base=4))[levels]
+    segs = np.array([[2.0, 6.0, 1, 0.5]])
+    ignore = np.array([[0.0, 10.0]])
+    cls, reg, w, pos = assign_point_targets(
+        segs, centres, strides, ranges, 2, center_sampling_radius=1.0, ignore=ignore)
+    in_stretch = (centres >= 0) & (centres < 10)
+    assert set(np.nonzero(pos[:16])[0]) == {3, 4} and np.all(w[pos] == 0.5)
+    np.testing.assert_array_equal(w[~pos], np.where(in_stretch[~pos], 0.0, 1.0))
+    # without ignore: the same targets, every negative weighted 1
+    cls0, reg0, w0, pos0 = assign_point_targets(
+        segs, centres, strides, ranges, 2, center_sampling_radius=1.0)
+    np.testing.assert_array_equal(pos, pos0)
+    np.testing.assert_array_equal(cls, cls0)
+    assert np.all(w0[~pos0] == 1.0)
+    # a video without instances: only its ignored points lose their weight
+    _, _, w1, pos1 = assign_point_targets(np.zeros((0, 4)), centres, strides, ranges, 2,
+                                          center_sampling_radius=1.0, ignore=ignore)
+    assert not pos1.any()
+    np.testing.assert_array_equal(w1, np.where(in_stretch, 0.0, 1.0))
+
+
+def test_ignore_is_validated_and_changes_training():
+    X, Y = _toy(4, 2)
+    params = dict(hidden_size=8, max_epochs=2, n_levels=2, random_state=0, device="cpu")
+    whole = [np.array([[0.0, len(x)]]) for x in X]
+    plain = sktal.SegmentDetector(**params).fit(X, Y)
+    none = sktal.SegmentDetector(**params).fit(X, Y, ignore=[np.zeros((0, 2))] * 4)
+    ignored = sktal.SegmentDetector(**params).fit(X, Y, ignore=whole)
+    np.testing.assert_allclose(plain.history_[:, "loss_cls"], none.history_[:, "loss_cls"])
+    assert ignored.history_[0, "loss_cls"] < plain.history_[0, "loss_cls"]
+    est = sktal.SegmentDetector(**params)
+    with pytest.raises(ValueError, match="ignore has 1 entries for 4 videos"):
+        est.fit(X, Y, ignore=whole[:1])
+    with pytest.raises(ValueError, match=r"ignore\[1\]: expected shape \(k, 2\)"):
+        est.fit(X, Y, ignore=[whole[0], np.zeros(3), whole[2], whole[3]])
+    bad = [w.copy() for w in whole]
+    bad[2][0, 1] = len(X[2]) + 1
+    with pytest.raises(ValueError, match=r"ignore\[2\]: row 0 .* <= " + str(len(X[2]))):
+        est.fit(X, Y, ignore=bad)
+
+
 def test_detector_learns_toy_problem():
     X, Y = _toy(20, 0)
     est = sktal.SegmentDetector(hidden_size=16, max_epochs=40, lr=3e-3, n_levels=3,

@@ -102,7 +102,7 @@ def level_regression_ranges(*, n_levels, regression_base):
 
 
 def assign_point_targets(segments, centres, strides, ranges, n_classes, *,
-                         center_sampling_radius):
+                         center_sampling_radius, ignore=None):
     """Classification and regression targets of the pyramid's points for one video.
 
     Parameters
@@ -117,6 +117,9 @@ def assign_point_targets(segments, centres, strides, ranges, n_classes, *,
     center_sampling_radius : float or None
         A point is positive for a segment only within ``radius * stride`` of the
         segment's centre (and inside it); ``None`` uses every point inside it.
+    ignore : ndarray of shape (k, 2) or None
+        ``[start, end)`` stretches (step coordinates) where a point that is not
+        positive is no negative either: its weight is 0 (no classification loss).
 
     Returns
     -------
@@ -125,7 +128,8 @@ def assign_point_targets(segments, centres, strides, ranges, n_classes, *,
     reg : ndarray (P, 2)
         ``(left, right)`` distances in units of the point's stride.
     weight : ndarray (P,)
-        The segment's weight at positive points, 1 at negative points.
+        The segment's weight at positive points, 1 at negative points (0 at those
+        in ``ignore``).
     positive : ndarray (P,) of bool
         Ties among segments go to the shortest (ActionFormer).
     """
@@ -134,6 +138,11 @@ def assign_point_targets(segments, centres, strides, ranges, n_classes, *,
     reg = np.zeros((n_points, 2), dtype=np.float32)
     weight = np.ones(n_points, dtype=np.float32)
     positive = np.zeros(n_points, dtype=bool)
+    if ignore is not None and len(ignore):
+        ignore = np.asarray(ignore, dtype=np.float64).reshape(-1, 2)
+        ignored = ((ignore[None, :, 0] <= centres[:, None])
+                   & (centres[:, None] < ignore[None, :, 1])).any(axis=1)
+        weight[ignored] = 0.0
     if len(segments) == 0:
         return cls, reg, weight, positive
     start, end = segments[:, 0][None], segments[:, 1][None]
@@ -393,6 +402,7 @@ class SegmentDetectorLoss(nn.Module):
             assign_point_targets(
                 self.table(int(i)), centres, strides, ranges, self.n_classes,
                 center_sampling_radius=self.center_sampling_radius,
+                ignore=self.table.ignored(int(i)),
             )
             for i in indices
         ]
@@ -429,16 +439,24 @@ class SegmentDetectorLoss(nn.Module):
 class _SegmentTable:
     """Ground-truth rows of the training videos in each video's step coordinates."""
 
-    def __init__(self, segments, lengths, n_segments):
+    def __init__(self, segments, lengths, n_segments, ignore=None):
         self.segments = segments
         self.lengths = lengths
         self.n_segments = n_segments
+        self.ignore = ignore
 
-    def __call__(self, index):
-        rows = self.segments[index].copy()
+    def _scaled(self, rows, index):
+        rows = rows.copy()
         if len(rows) and self.n_segments is not None:
             rows[:, :2] *= self.n_segments / self.lengths[index]
         return rows
+
+    def __call__(self, index):
+        return self._scaled(self.segments[index], index)
+
+    def ignored(self, index):
+        """The video's ``[start, end)`` stretches without negatives, or None."""
+        return None if self.ignore is None else self._scaled(self.ignore[index], index)
 
 
 @fill_doc
@@ -703,7 +721,31 @@ class SegmentDetector(BaseLocalizer):
             weights.append(w)
         return segments, weights
 
-    def fit(self, X, y, clicks=None):
+    @staticmethod
+    def _check_ignore(ignore, lengths):
+        """``ignore`` as one ``(k_i, 2)`` float array per video, or None."""
+        if ignore is None:
+            return None
+        if len(ignore) != len(lengths):
+            raise ValueError(f"ignore has {len(ignore)} entries for {len(lengths)} videos")
+        out = []
+        for i, (rows, length) in enumerate(zip(ignore, lengths)):
+            rows = np.asarray([] if rows is None else rows, dtype=np.float64)
+            rows = rows.reshape(0, 2) if rows.size == 0 else rows
+            if rows.ndim != 2 or rows.shape[1] != 2:
+                raise ValueError(f"ignore[{i}]: expected shape (k, 2) [start, end), "
+                                 f"got {rows.shape}")
+            bad = ~np.isfinite(rows).all(1) | (rows[:, 0] >= rows[:, 1]) | (
+                rows[:, 0] < 0) | (rows[:, 1] > length)
+            if bad.any():
+                raise ValueError(
+                    f"ignore[{i}]: row {int(np.flatnonzero(bad)[0])} "
+                    f"{rows[bad][0].tolist()} is not a stretch 0 <= start < end <= "
+                    f"{length} (the video's timesteps)")
+            out.append(rows)
+        return out
+
+    def fit(self, X, y, clicks=None, ignore=None):
         """Train the detector on annotated instances.
 
         Parameters
@@ -714,6 +756,12 @@ class SegmentDetector(BaseLocalizer):
             confidence weight in ``(0, 1]``.
         clicks : ignored
             Accepted for API compatibility with the weak localizers.
+        ignore : sequence of ndarray of shape (k_i, 2) or None
+            Per video, ``[start, end)`` stretches (timesteps of ``X``) that are
+            neither action nor background: their points that are not positive for
+            an instance of ``y`` get no classification loss. For pseudo-labels of
+            incomplete recall, where an unlabelled stretch may hold an action
+            (:class:`~sktal.PseudoLabelRefiner`'s ``ignore_threshold``).
 
         Returns
         -------
@@ -724,9 +772,10 @@ class SegmentDetector(BaseLocalizer):
         segments, weights = self._split_weights(y, len(videos))
         segments = check_segments(segments, len(videos), n_classes=self.n_classes, name="y")
         rows = [np.column_stack([s, w]) for s, w in zip(segments, weights)]
+        lengths = [len(v) for v in videos]
         self._segment_table = _SegmentTable(
-            rows, [len(v) for v in videos],
-            None if self.resampling is None else self.n_segments,
+            rows, lengths, None if self.resampling is None else self.n_segments,
+            self._check_ignore(ignore, lengths),
         )
         try:
             if self.warm_start and hasattr(self, "net_"):
