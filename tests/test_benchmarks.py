@@ -349,3 +349,60 @@ def test_ten_components_auc_is_the_rank_statistic():
     brute = np.mean([(p > n) + 0.5 * (p == n) for p in scores[labels]
                      for n in scores[~labels]])
     assert module.auc(scores, labels) == pytest.approx(brute)
+
+
+def _load_refinement_recall():
+    spec = importlib.util.spec_from_file_location(
+        "refinement_recall", os.path.join(BENCHMARKS, "refinement_recall.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("suite", ["synthetic", "thumos"])
+def test_refinement_recall_quick(tmp_path, request, suite):
+    extra = []
+    if suite == "thumos":
+        extra = ["--data-dir", os.path.join(request.getfixturevalue("shared_data"),
+                                            "thumos14")]
+    stdout, saved = _run("refinement_recall.py", "--suite", suite, *extra,
+                         tmp_path=tmp_path)
+    assert f"[{suite}] stretches of the training videos' background clicks" in stdout
+    assert "P / R @0.3" in stdout and "P / R @0.7" in stdout
+    for label in ("BackTAL teacher", "the other true instances ignored", "ceiling"):
+        assert label in stdout
+    (run,) = saved["runs"]
+    assert set(run["maps"]) == {"teacher", "pseudo", "oracle", "oracle_ignore",
+                                "ceiling"}
+    assert all(len(m) == 7 for m in run["maps"].values())
+    s = run["stretches"]
+    assert sum(s["per_stretch"]) > 0 and 0 <= s["alone"] <= s["instances"]
+    # the oracle's subset has the pseudo-instances' recall at tIoU 0.5
+    precision, recall = run["pr"]["0.5"]
+    assert run["oracle_instances"] == round(recall * s["instances"])
+    if suite == "thumos":
+        assert "annotator A1" in stdout
+
+
+def test_refinement_recall_stretches_and_subset_match_a_hand_count():
+    rr = _load_refinement_recall()
+    # clicks at snippets 10 and 30 of a 50-snippet video: stretches [0, 10), [11, 30),
+    # [31, 50); instances with centres 4 and 7 (the first stretch), 20 (the second),
+    # 10.5 (on the click at 10, and it contains that click); the 20 one has a twin
+    segments = [np.array([[2.0, 6.0, 0], [5.0, 9.0, 1], [15.0, 25.0, 0],
+                          [15.0, 25.0, 1], [10.0, 11.0, 2]])]
+    clicks = [np.array([[10.2, -1], [30.0, -1], [40.0, 1]])]  # an action click: no cut
+    s = rr.stretch_statistics(segments, clicks, [50])
+    assert s["instances"] == 5 and s["clicks"] == 2
+    assert s["per_stretch"] == [1, 0, 2, 0, 0]  # the twins share the second stretch
+    assert s["alone"] == 0 and s["on_click"] == 1 and s["contain_click"] == 1
+    assert s["twins"] == 2
+    truth = [np.array([[0.0, 1, 0], [2, 3, 1]]), np.zeros((0, 3)),
+             np.array([[4.0, 5, 0], [6, 7, 0], [8, 9, 1]])]
+    kept, rest = rr.true_subset(truth, 0.4, seed=0)
+    assert sum(map(len, kept)) == 2 and sum(map(len, rest)) == 3
+    for t, k, r in zip(truth, kept, rest):  # a partition of each video's instances
+        both = np.concatenate([k, r])
+        assert sorted(map(tuple, both)) == sorted(map(tuple, t))
+    again, _ = rr.true_subset(truth, 0.4, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(kept, again))
