@@ -304,6 +304,12 @@ def collate_positions(items, n_classes=None):
     }
 
 
+#: bytes of the rows gathered at once when :meth:`DeviceVideos.rows` returns them
+#: channels first (small enough for the C library to reuse the temporary's memory
+#: from piece to piece and step to step instead of mapping it afresh)
+GATHER_PIECE_BYTES = 8 * 2 ** 20
+
+
 class DeviceVideos:
     """The training videos as one flat ``(sum T_i, D)`` tensor, read per batch.
 
@@ -333,13 +339,19 @@ class DeviceVideos:
         """``flat[rows]`` for a (B, T) index, as a new (B, T, D) tensor."""
         return self.flat.index_select(0, rows.reshape(-1)).view(*rows.shape, -1)
 
-    def rows(self, index, positions, mask):
+    def rows(self, index, positions, mask, channels_first=False):
         """``(B, T, D)`` rows of videos ``index`` linearly interpolated at
         ``positions`` (exactly :func:`sktal._resampling.interpolate_rows` per
         video), zero where ``mask`` is False.
 
         One gather when every position is a whole index (``'perturb'``, no
         resampling), else two, combined in place (one output-sized temporary).
+        ``channels_first``: the same values, as the transpose of a contiguous
+        ``(B, D, T)`` tensor, the layout a convolution reads (so that
+        :func:`~sktal.nn._layers._channels_first` copies nothing); the rows are
+        gathered in pieces of about :data:`GATHER_PIECE_BYTES` and each piece is
+        transposed into place, instead of a batch-sized gather and a batch-sized
+        transposed copy (at the papers' size two fresh 98 MB tensors per step).
         """
         where = self.flat.device
         index, positions, mask = index.to(where), positions.to(where), mask.to(where)
@@ -347,11 +359,30 @@ class DeviceVideos:
         lo = torch.minimum(positions.floor().long().clamp(min=0), length - 1)
         base = self.offsets[index][:, None]
         frac = (positions - lo.double()).float()
-        x = self._gather(base + lo)
-        if bool(frac.any()):
-            hi = torch.minimum(lo + 1, length - 1)
-            frac = frac[..., None]
-            x.mul_(1 - frac).add_(self._gather(base + hi).mul_(frac))
+        hi = torch.minimum(lo + 1, length - 1) if bool(frac.any()) else None
+        if channels_first:
+            n_videos, steps = positions.shape
+            width = self.flat.shape[1]
+            out = torch.empty(n_videos, width, steps, dtype=self.flat.dtype, device=where)
+            piece = max(1, GATHER_PIECE_BYTES // max(1, steps * width
+                                                      * self.flat.element_size()))
+            for start in range(0, n_videos, piece):
+                rows = slice(start, start + piece)
+                out[rows].copy_(self._interpolated(
+                    base[rows], lo[rows], None if hi is None else hi[rows],
+                    frac[rows]).transpose(1, 2))
+            x = out.transpose(1, 2)
+        else:
+            x = self._interpolated(base, lo, hi, frac)
         if not bool(mask.all()):
             x.masked_fill_(~mask[..., None], 0.0)
         return x.to(self.device, non_blocking=True)
+
+    def _interpolated(self, base, lo, hi, frac):
+        """``(b, T, D)`` rows ``base + lo`` of the flat tensor, mixed in place with
+        rows ``base + hi`` by ``frac`` (``hi`` None: every ``frac`` is 0)."""
+        x = self._gather(base + lo)
+        if hi is not None:
+            frac = frac[..., None]
+            x.mul_(1 - frac).add_(self._gather(base + hi).mul_(frac))
+        return x

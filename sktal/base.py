@@ -90,10 +90,14 @@ class _LocalizerNet(NeuralNet):
 
     def batch_inputs(self, x):
         """The module's inputs of a batch: a batch of positions (training) becomes
-        its rows, gathered and interpolated in torch."""
+        its rows, gathered and interpolated in torch (in the transposed layout of a
+        contiguous (B, D, T) tensor for a module whose ``channels_first_input`` is
+        True: one whose first operation on them is a convolution)."""
         if isinstance(x, Mapping) and "positions" in x:
             mask = x["mask"].to(self.device)
-            x = {"x": self.sktal_source_.rows(x["index"], x["positions"], mask),
+            channels_first = getattr(self.module_, "channels_first_input", False)
+            x = {"x": self.sktal_source_.rows(x["index"], x["positions"], mask,
+                                              channels_first=channels_first),
                  "mask": mask}
         return x
 

@@ -486,3 +486,89 @@ def test_criterion_completeness_term_uses_the_searched_labels():
         off["loss"].item() + 2.0 * on["loss_completeness"].item(), rel=1e-5)
     on["loss"].backward()
     assert torch.isfinite(outputs["scores"].grad).all()
+
+
+def _plain_forward(module, x):
+    """The FSPTALModule forward as written before its in-place layers: ``F.relu``,
+    ``nn.Dropout`` on the time-last activations, the classifier as a convolution."""
+    if module.embedding is not None:
+        embedding = module.embedding(x)
+        hidden = torch.relu(module.conv(x, embedding=embedding))
+    else:
+        hidden = torch.relu(module.conv(x))
+    dropped = torch.nn.functional.dropout(hidden, module.dropout.p, module.training)
+    return torch.sigmoid(module.classifier(dropped.transpose(1, 2)).transpose(1, 2))
+
+
+def _scores_and_grads(module, forward, x, seed=1):
+    torch.manual_seed(seed)
+    scores = forward(module, x)
+    weights = torch.linspace(-1, 1, scores.shape[1], dtype=scores.dtype)[:, None]
+    grads = torch.autograd.grad((scores * weights).sum(), list(module.parameters()))
+    return scores.detach(), grads, torch.rand(2)
+
+
+@pytest.mark.parametrize("separation", [False, True])
+def test_module_forward_equals_the_plain_layers(separation, monkeypatch):
+    import sktal.localizers._fsptal as fsptal_module
+
+    torch.manual_seed(0)
+    module = FSPTAL(hidden_size=12, dropout=0.7, feature_separation=separation,
+                    embedding_size=4, embedding_hidden_size=6)._build_module(5, 3).train()
+    x = torch.randn(16, 9, 5)
+
+    def new(m, x):
+        return m(x)["scores"]
+
+    # with the classifier a convolution again, the rest is a pure layout / in-place
+    # change: the same draws, values and gradients, bit for bit. With the embedding
+    # the in-place ReLU backward keeps the incoming gradient's memory layout (the
+    # transposed classifier gradient's) where the out-of-place kernel writes a
+    # time-last one, so the reductions over it (the conv bias's and the embedding's
+    # gradients) sum in another order: equal up to float32 rounding there
+    with monkeypatch.context() as patch:
+        patch.setattr(fsptal_module, "pointwise_conv", lambda conv, h: conv(h))
+        ours = _scores_and_grads(module, new, x)
+    plain = _scores_and_grads(module, _plain_forward, x)
+    assert torch.equal(ours[0], plain[0]) and torch.equal(ours[2], plain[2])
+    for (name, _), got, expected in zip(module.named_parameters(), ours[1], plain[1]):
+        if separation and name != "classifier.weight":
+            torch.testing.assert_close(got, expected, rtol=1e-6, atol=1e-6)
+        else:
+            assert torch.equal(got, expected), name
+    # the classifier as a matrix product sums in another order: equal up to rounding
+    # (float64, so that the rounding is far below the tolerance)
+    module = module.double()
+    ours = _scores_and_grads(module, new, x.double())
+    plain = _scores_and_grads(module, _plain_forward, x.double())
+    torch.testing.assert_close(ours[0], plain[0], rtol=1e-12, atol=1e-12)
+    for got, expected in zip(ours[1], plain[1]):
+        torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-12)
+    assert module.channels_first_input == (not separation)
+
+
+def test_channels_first_training_rows_change_no_value(data, monkeypatch):
+    """fit hands the module its rows as the transpose of a (B, D, T) tensor when it
+    asks for them (``channels_first_input``): a pure layout change, so the fit is
+    bitwise the one with time-last rows."""
+    params = dict(FAST, feature_separation=False, label_extension=True)
+    assert FSPTAL(**params)._build_module(16, 3).channels_first_input
+    seen = []
+    original = FSPTALModule.forward
+
+    def spy(self, x, mask=None):
+        seen.append(x.transpose(1, 2).is_contiguous())
+        return original(self, x, mask)
+
+    monkeypatch.setattr(FSPTALModule, "forward", spy)
+    first = FSPTAL(**params).fit(data.X, data.y, data.clicks)
+    n_first = len(seen)
+    assert n_first and all(seen)
+    monkeypatch.setattr(FSPTALModule, "channels_first_input", False)
+    second = FSPTAL(**params).fit(data.X, data.y, data.clicks)
+    assert len(seen) > n_first and not any(seen[n_first:])
+    for name in ("train_loss", *FSPTAL._loss_names):
+        assert first.history_[:, name] == second.history_[:, name]
+    for a, b in zip(first.module_.state_dict().values(),
+                    second.module_.state_dict().values()):
+        assert torch.equal(a, b)

@@ -445,3 +445,104 @@ def test_in_place_backward_layers_reuse_an_owned_gradient_and_copy_a_view():
         assert torch.equal(base, before)             # a view is not overwritten
         assert torch.equal(got, torch.autograd.grad(
             out, t, grad_outputs=before.t().contiguous())[0])
+
+
+def test_in_place_relu_equals_f_relu_bitwise_and_reuses_an_owned_gradient():
+    from sktal.nn._layers import _ReLUInPlace, _relu
+
+    ours = _head(_relu, torch.nn.Identity(), 0)
+    plain = _head(F.relu, torch.nn.Identity(), 0)
+    for got, expected in zip(ours, plain):           # same values and gradients
+        assert torch.equal(got, expected)
+    x = torch.randn(4, 6, requires_grad=True)
+    t = x * 1.0
+    out = _relu(t)
+    assert out.data_ptr() == t.data_ptr() and isinstance(out.grad_fn, _ReLUInPlace._backward_cls)
+    owned = torch.randn(4, 6)
+    expected = torch.autograd.grad(F.relu(x * 1.0), x, grad_outputs=owned.clone())[0]
+    assert not torch.equal(expected, owned)
+    seen = []   # the relu node's result, before MulBackward (which makes a new tensor)
+    handle = out.grad_fn.register_hook(lambda grad_in, grad_out: seen.append(grad_in[0]))
+    got = torch.autograd.grad(out, x, grad_outputs=owned, retain_graph=True)[0]
+    assert torch.equal(got, expected) and seen[0].data_ptr() == owned.data_ptr()
+    handle.remove()
+    base = torch.randn(6, 4)
+    before = base.clone()
+    got = torch.autograd.grad(out, x, grad_outputs=base.t())[0]
+    expected = torch.autograd.grad(F.relu(x * 1.0), x, grad_outputs=before.t())[0]
+    assert torch.equal(base, before) and torch.equal(got, expected)   # a view is copied
+    view = (torch.randn(3, 2) * 1.0).t()
+    assert _relu(view).data_ptr() != view.data_ptr()  # a view is left alone
+
+
+def test_dropout_channels_first_equals_nn_dropout_on_the_time_last_view_bitwise():
+    from sktal.nn._layers import Dropout
+
+    def run(layer, seed):
+        torch.manual_seed(0)
+        x = torch.randn(3, 4, 16, requires_grad=True)
+        w1 = torch.randn(6, 4, 3, requires_grad=True)
+        torch.manual_seed(seed)
+        h = F.relu(F.conv1d(x, w1, padding=1))        # (batch, C, T), contiguous
+        out = layer(h)
+        grads = torch.autograd.grad((out * torch.linspace(-1, 1, 16)).sum(), [x, w1])
+        return (out.detach(), out.is_contiguous(), *grads, torch.rand(3))
+
+    for p in (0.3, 0.7):
+        for seed in (0, 1):
+            d = Dropout(p).train()
+            ours = run(d.channels_first, seed)
+            plain = run(lambda h: torch.nn.Dropout(p).train()(h.transpose(1, 2))
+                        .transpose(1, 2), seed)
+            assert ours[1] and plain[1]
+            for got, expected in zip(ours, plain):   # same draws, values, gradients
+                assert torch.equal(torch.as_tensor(got), torch.as_tensor(expected))
+    d = Dropout(0.5).eval()
+    h = torch.randn(2, 3, 4, requires_grad=True)
+    assert torch.equal(d.channels_first(h), h)
+    # the gradient is written into the incoming (owned) one
+    d = Dropout(0.5).train()
+    t = torch.randn(2, 3, 4, requires_grad=True) * 1.0
+    out = d.channels_first(t)
+    owned = torch.randn(2, 3, 4)
+    assert torch.autograd.grad(out, t, grad_outputs=owned)[0].data_ptr() == owned.data_ptr()
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("layout", ["channels_first", "time_last"])
+def test_pointwise_conv_equals_the_convolution_up_to_rounding(bias, layout):
+    from sktal.nn._layers import pointwise_conv
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv1d(7, 5, 1, bias=bias).double()
+    h = torch.randn(16, 7, 9, dtype=torch.float64)
+    if layout == "time_last":
+        h = h.transpose(1, 2).contiguous().transpose(1, 2)
+    h.requires_grad_(True)
+    upstream = torch.randn(16, 5, 9, dtype=torch.float64)
+    out = pointwise_conv(conv, h)
+    assert "Convolution" not in type(out.grad_fn).__name__   # a product, not oneDNN
+    expected_out = conv(h)
+    # another summation order: equal up to float64 rounding, not bitwise
+    torch.testing.assert_close(out, expected_out, rtol=1e-12, atol=1e-12)
+    inputs = [h, *conv.parameters()]
+    got = torch.autograd.grad((out * upstream).sum(), inputs)
+    expected = torch.autograd.grad((expected_out * upstream).sum(), inputs)
+    for g, e in zip(got, expected):
+        assert g.shape == e.shape
+        torch.testing.assert_close(g, e, rtol=1e-12, atol=1e-12)
+    # float32 at the papers' classifier shape: the same sums up to float32 rounding
+    conv32 = torch.nn.Conv1d(64, 21, 1, bias=False)
+    h32 = torch.rand(16, 64, 30)
+    torch.testing.assert_close(pointwise_conv(conv32, h32), conv32(h32), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_pointwise_conv_leaves_other_convolutions_alone():
+    from sktal.nn._layers import _OneOutputConv, pointwise_conv
+
+    h = torch.randn(2, 4, 6, requires_grad=True)
+    wide = torch.nn.Conv1d(4, 2, 3, padding=1)
+    assert torch.equal(pointwise_conv(wide, h), wide(h))
+    one = pointwise_conv(torch.nn.Conv1d(4, 1, 1), h)
+    assert isinstance(one.grad_fn, _OneOutputConv._backward_cls)

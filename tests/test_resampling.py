@@ -121,6 +121,7 @@ def test_map_click_targets_multi_hot_by_hand():
 def test_device_videos_rows_equal_interpolate_rows_exactly():
     import torch
 
+    import sktal._data
     from sktal._data import DeviceVideos, PositionDataset, collate_positions
 
     rng = np.random.default_rng(0)
@@ -136,8 +137,17 @@ def test_device_videos_rows_equal_interpolate_rows_exactly():
                              np.random.default_rng(1))
         items = [ds[i] for i in range(len(videos))]
         inputs, targets = collate_positions(items)
-        x = DeviceVideos(videos, "cpu").rows(inputs["index"], inputs["positions"],
-                                             inputs["mask"]).numpy()
+        source = DeviceVideos(videos, "cpu")
+        x = source.rows(inputs["index"], inputs["positions"], inputs["mask"]).numpy()
+        # channels first (in pieces of one or more videos): the same values, bitwise
+        for piece in (None, 1, 5 * 10 * 4 * 3):
+            with pytest.MonkeyPatch.context() as patch:
+                if piece is not None:
+                    patch.setattr(sktal._data, "GATHER_PIECE_BYTES", piece)
+                first = source.rows(inputs["index"], inputs["positions"], inputs["mask"],
+                                    channels_first=True)
+            assert first.transpose(1, 2).is_contiguous()
+            np.testing.assert_array_equal(first.numpy(), x)
         for b, item in enumerate(items):
             n = len(item["positions"])
             np.testing.assert_array_equal(x[b, :n], interpolate_rows(videos[b], item["positions"]))

@@ -25,6 +25,7 @@ from ..nn import (
     valid_mask_or_none,
     zero_loss,
 )
+from ..nn._layers import Dropout, _relu, pointwise_conv
 from ._fsptal_functional import (
     class_runs,
     extension_positions,
@@ -281,18 +282,34 @@ class FSPTALModule(nn.Module):
             if feature_separation else None
         )
         self.conv = AttentionConv1d(n_features, hidden_size, CONV_KERNEL_SIZE, bias=True)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.classifier = nn.Conv1d(hidden_size, n_classes + 1, 1, bias=False)
 
+    @property
+    def channels_first_input(self):
+        """Whether the input is best handed over as the transpose of a contiguous
+        (B, D, T) tensor: without the embedding the convolution is all that reads
+        it (``fit``'s batches then skip a transposed copy)."""
+        return self.embedding is None
+
     def forward(self, x, mask=None):
-        """Features (B, T, D) -> dict of ``scores``, ``fused`` (and ``embedding``)."""
+        """Features (B, T, D) -> dict of ``scores``, ``fused`` (and ``embedding``).
+
+        The activations stay in the layout their convolution computes them in
+        (channels first without the embedding): ReLU and dropout work in place in
+        forward and backward where they can (:func:`~sktal.nn._layers._relu`,
+        :class:`~sktal.nn._layers.Dropout`: the same values and draws as
+        ``F.relu`` and ``nn.Dropout``) and the ``1x1`` classifier is a matrix
+        product (:func:`~sktal.nn._layers.pointwise_conv`)."""
         out = {}
         if self.embedding is not None:
             out["embedding"] = self.embedding(x, mask=mask)
-            hidden = F.relu(self.conv(x, embedding=out["embedding"]))
+            hidden = _relu(self.conv(x, embedding=out["embedding"]))   # (B, T, H)
+            dropped = self.dropout(hidden).transpose(1, 2)
         else:
-            hidden = F.relu(self.conv(x))
-        logits = self.classifier(self.dropout(hidden).transpose(1, 2)).transpose(1, 2)
+            hidden = _relu(self.conv.channels_first(x))                # (B, H, T)
+            dropped = self.dropout.channels_first(hidden)
+        logits = pointwise_conv(self.classifier, dropped).transpose(1, 2)
         scores = torch.sigmoid(logits)
         out["scores"] = scores
         out["fused"] = scores[..., :-1] * (1 - scores[..., -1:])

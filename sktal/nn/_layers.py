@@ -76,6 +76,39 @@ def _leaky_relu(t):
     return F.leaky_relu(t, _SLOPE, inplace=fresh)
 
 
+class _ReLUInPlace(torch.autograd.Function):
+    """``torch.relu_`` whose backward works in place: the incoming gradient is
+    overwritten by ``threshold_backward(grad, result, 0)``, the kernel autograd runs
+    for ``F.relu`` (which also keeps its result), so the values are identical and the
+    layer allocates one activation-sized tensor less in forward and one in backward."""
+
+    @staticmethod
+    def forward(ctx, t):
+        torch.relu_(t)
+        ctx.mark_dirty(t)
+        ctx.save_for_backward(t)
+        return t
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        if _owned(grad):
+            return torch.ops.aten.threshold_backward.grad_input(grad, result, 0,
+                                                                grad_input=grad)
+        return torch.ops.aten.threshold_backward(grad, result, 0)
+
+
+def _relu(t):
+    """``F.relu(t)``, in place (forward and backward, :class:`_ReLUInPlace`) when
+    ``t`` is a fresh result, as :func:`_leaky_relu` decides: the same values and
+    gradients without two activation-sized tensors (at the papers' size 98 MB each)."""
+    fresh = not t._is_view() and not (t.is_leaf and t.requires_grad)
+    if fresh and t.requires_grad and torch.is_grad_enabled():
+        return _ReLUInPlace.apply(t)
+    return torch.relu_(t) if fresh else F.relu(t)
+
+
 class _DropoutCPU(torch.autograd.Function):
     """Dropout as ``torch.dropout`` computes it on the CPU (``noise =
     empty_like(x).bernoulli_(1 - p).div_(1 - p)``, ``x * noise``: the same random
@@ -84,9 +117,12 @@ class _DropoutCPU(torch.autograd.Function):
     tensor."""
 
     @staticmethod
-    def forward(ctx, x, p):
-        noise = torch.empty_like(x).bernoulli_(1 - p)
+    def forward(ctx, x, p, transposed=False):
+        # transposed: the draws of x.transpose(1, 2) (see Dropout.channels_first)
+        noise = torch.empty_like(x.transpose(1, 2) if transposed else x).bernoulli_(1 - p)
         noise.div_(1 - p)
+        if transposed:
+            noise = noise.transpose(1, 2)
         ctx.save_for_backward(noise)
         return x * noise
 
@@ -94,7 +130,7 @@ class _DropoutCPU(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
         (noise,) = ctx.saved_tensors
-        return (grad.mul_(noise) if _owned(grad) else grad * noise), None
+        return (grad.mul_(noise) if _owned(grad) else grad * noise), None, None
 
 
 class _OneOutputConv(torch.autograd.Function):
@@ -144,6 +180,33 @@ def one_output_conv(conv, h):
     return conv(h)
 
 
+def pointwise_conv(conv, h):
+    """``conv(h)`` for a ``1x1`` :class:`torch.nn.Conv1d` ``conv``, ``h`` (batch, in,
+    T) -> (batch, out, T), on the CPU as a matrix product.
+
+    On the CPU a ``1x1`` convolution of a batch of 16 or more (or on more than one
+    thread) goes to oneDNN, which reorders ``h`` and its gradient into its blocked
+    layout in forward and backward: at the papers' size (16 x 2048 x 750 floats
+    into LACP's 21 outputs, one thread, shared 2-core CPU) profiled at 0.18 s
+    forward and 0.25 s backward, against 0.03 s and 0.14 s (most of it writing the
+    input gradient) for the products. Computed here as ``torch.bmm`` (``F.linear``
+    when ``h`` is the transpose of a time-last tensor), the same sums up to the
+    rounding of another summation order. One output channel goes to
+    :func:`one_output_conv`; other convolutions and devices to ``conv(h)``.
+    """
+    if (h.device.type != "cpu" or conv.kernel_size != (1,) or conv.padding != (0,)
+            or conv.groups != 1 or conv.stride != (1,) or conv.dilation != (1,)
+            or h.dim() != 3):
+        return conv(h)
+    if conv.out_channels == 1:
+        return one_output_conv(conv, h)
+    weight = conv.weight[:, :, 0]
+    if h.transpose(1, 2).is_contiguous():    # time-last memory: one product
+        return F.linear(h.transpose(1, 2), weight, conv.bias).transpose(1, 2)
+    out = torch.bmm(weight.expand(h.shape[0], *weight.shape), h)
+    return out if conv.bias is None else out + conv.bias[:, None]
+
+
 class Dropout(nn.Dropout):
     """``torch.nn.Dropout`` with the same draws and values, whose backward on the
     CPU reuses the incoming gradient's memory (:class:`_DropoutCPU`; at the
@@ -151,11 +214,24 @@ class Dropout(nn.Dropout):
     fused kernel draws differently), in eval mode, for ``p`` 0 or 1, in place or
     without autograd it is ``nn.Dropout``."""
 
+    def _in_place_backward(self, x):
+        return (self.training and 0 < self.p < 1 and not self.inplace
+                and x.device.type == "cpu" and x.requires_grad and torch.is_grad_enabled())
+
     def forward(self, x):
-        if (self.training and 0 < self.p < 1 and not self.inplace and x.device.type == "cpu"
-                and x.requires_grad and torch.is_grad_enabled()):
+        if self._in_place_backward(x):
             return _DropoutCPU.apply(x, self.p)
         return super().forward(x)
+
+    def channels_first(self, h):
+        """``self(h.transpose(1, 2)).transpose(1, 2)`` for ``h`` (batch, C, T): the
+        draws, values and gradients of dropout on the time-last view of ``h`` (as a
+        layer that transposes a convolution's output draws them), but on the CPU the
+        backward still works in place: the gradient of a transposed result arrives
+        as a view, which :class:`_DropoutCPU` would not overwrite."""
+        if self._in_place_backward(h):
+            return _DropoutCPU.apply(h, self.p, True)
+        return super().forward(h.transpose(1, 2)).transpose(1, 2)
 
 
 def zero_padding(h, mask):
@@ -262,6 +338,13 @@ class AttentionConv1d(nn.Module):
         ]
         return torch.stack(sims, dim=-1)  # (batch, T, K)
 
+    def channels_first(self, x):
+        """The ordinary convolution (all similarities 1) of ``x`` (batch, T, in) as
+        the fresh (batch, out, T) tensor it computes; ``forward(x)`` is its
+        transpose."""
+        return F.conv1d(_channels_first(x), self.weight, self.bias,
+                        padding=self.kernel_size // 2)
+
     def forward(self, x, embedding=None, similarity=None):
         """``x`` (batch, T, in) and ``embedding`` (batch, T, E) -> (batch, T, out).
 
@@ -272,8 +355,7 @@ class AttentionConv1d(nn.Module):
         if similarity is None:
             if embedding is None:  # all similarities 1: an ordinary convolution,
                 # without the (batch, T, kernel_size, out) temporary of the general path
-                return F.conv1d(_channels_first(x), self.weight, self.bias,
-                                padding=r).transpose(1, 2)
+                return self.channels_first(x).transpose(1, 2)
             similarity = self.neighbour_similarity(embedding)
         length = x.shape[1]
         # z[b, t, o, :] = W_o x_t for every kernel offset o
