@@ -368,3 +368,26 @@ def test_train_interrupted_before_any_epoch_saves_nothing(folder, tmp_path, monk
     assert code == 130
     assert "before the first epoch completed; no model saved" in capsys.readouterr().err
     assert not model.exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to oneself is POSIX-only")
+def test_train_defers_the_first_ctrl_c_to_the_end_of_the_batch():
+    # a KeyboardInterrupt raised inside a finalizer is lost ("Exception ignored"), so
+    # `sktal train` records the first Ctrl-C and raises it from the training loop
+    import signal
+
+    from sktal.cli._train import _deferred_sigint
+
+    before = signal.getsignal(signal.SIGINT)
+    with _deferred_sigint() as stop:
+        stop.on_batch_end(None)  # no request: nothing happens
+        os.kill(os.getpid(), signal.SIGINT)  # recorded, not raised here
+        with pytest.raises(KeyboardInterrupt):
+            stop.on_batch_end(None)
+        with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C interrupts at once
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs between bytecodes
+                pass
+    assert signal.getsignal(signal.SIGINT) is before
+    with _deferred_sigint() as stop:  # a new training starts without the request
+        stop.on_batch_end(None)

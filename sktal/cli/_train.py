@@ -1,11 +1,15 @@
 """``sktal train``: fit a localizer on features + annotations (+ clicks) and save it."""
 import argparse
 import ast
+import contextlib
 import difflib
 import json
 import os
+import signal
 import sys
 import warnings
+
+from skorch.callbacks import Callback
 
 from .._version import __version__
 from ._common import (
@@ -92,9 +96,11 @@ def run(args):
         n_classes=len(data.class_names), random_state=args.seed, device=args.device,
         n_rgb_features=data.n_rgb_features,
     ))
-    with warnings.catch_warnings():  # Ctrl-C: keep the model, reported below
+    with warnings.catch_warnings(), _deferred_sigint() as stop:  # Ctrl-C: keep the
+        # model, reported below
         warnings.filterwarnings("ignore", message=r".*fit was interrupted \(Keyboard")
-        fit_estimator(estimator, data.X, data.y, click_arrays, args, on_interrupt="warn")
+        fit_estimator(estimator, data.X, data.y, click_arrays, args, on_interrupt="warn",
+                      callbacks=[*(estimator.callbacks or []), ("cli_sigint", stop)])
     interrupted = bool(getattr(estimator, "interrupted_", False))
     epochs = getattr(estimator, "n_epochs_completed_", None)
     epochs = len(estimator.history_) if epochs is None else int(epochs)
@@ -168,3 +174,47 @@ def add_parser(commands):
     add_output_options(train)
     add_common_options(train, device=True)
     train.set_defaults(func=run)
+
+
+#: set by the SIGINT handler of _deferred_sigint (module state: skorch may copy the
+#: callback, so the request cannot live on the instance)
+_SIGINT_REQUESTED = [False]
+
+
+class _StopOnSignal(Callback):
+    """Raise ``KeyboardInterrupt`` after the batch in which Ctrl-C was pressed (see
+    :func:`_deferred_sigint`)."""
+
+    def on_batch_end(self, net, **kwargs):
+        if _SIGINT_REQUESTED[0]:
+            raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _deferred_sigint():
+    """Turn the first Ctrl-C of a training into a stop at the end of the current batch.
+
+    CPython raises ``KeyboardInterrupt`` wherever the main thread is when the signal
+    is handled; inside a finalizer (a data loader's or tensor's ``__del__``) it is
+    printed as "Exception ignored" and lost, and a ``max_epochs=1000000`` fit then
+    never stops. The handler only records the request; the callback raises it from
+    the training loop, where skorch stops cleanly. A second Ctrl-C interrupts at
+    once. Outside the main thread (no signal handlers there) nothing changes.
+    """
+    _SIGINT_REQUESTED[0] = False
+
+    def handler(signum, frame):
+        if _SIGINT_REQUESTED[0]:
+            raise KeyboardInterrupt
+        _SIGINT_REQUESTED[0] = True
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        yield _StopOnSignal()
+        return
+    try:
+        yield _StopOnSignal()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _SIGINT_REQUESTED[0] = False
