@@ -81,7 +81,9 @@ Tables of every suite, each printed by :func:`print_table`:
 * with ``--refinement``, two-stage training: each main row's estimator inside
   :class:`sktal.PseudoLabelRefiner` (same first-stage budget and seed), its
   pseudo-labels' precision / recall at tIoU 0.5 against the training ground truth,
-  and :class:`sktal.SegmentDetector` with full supervision as the ceiling.
+  and :class:`sktal.SegmentDetector` with full supervision as the ceiling; then,
+  per seed, each row's first stage -> refined avg mAP 0.1:0.7 and the ceiling's
+  margin over the best first stage (``--orderings JSON`` reprints these tables).
 
 Usage (from the repository root)::
 
@@ -1062,7 +1064,8 @@ def print_refinement(suite, results, rows, seeds):
         lines.append(["SegmentDetector (full supervision)",
                       *(_cell(c) for c in _columns([x["refined"] for x in ceiling])), ""])
     for r in rows:
-        runs = [x for x in results if x.get("key") == r.key()]
+        runs = [x for x in results if (x["row"], x["supervision"]) == (r.label,
+                                                                       r.supervision)]
         if _failed(runs):
             lines.append((_name(r), _failed(runs)))
             continue
@@ -1077,6 +1080,39 @@ def print_refinement(suite, results, rows, seeds):
                 f"label precision / recall at tIoU 0.5 against the training ground truth",
                 [("method (supervision)", "<46"), *_MAP_COLUMNS, ("pseudo P / R", ">16")],
                 lines)
+    print_refinement_gains(suite, results, rows, seeds)
+
+
+def print_refinement_gains(suite, results, rows, seeds, metric="0.1:0.7"):
+    """Per seed, each row's first stage -> refined ``metric`` and the gain, their mean,
+    and the fully supervised ceiling's margin over the best first stage (means)."""
+    lines, best = [], None
+    for r in rows:
+        runs = {x["seed"]: x for x in results if "error" not in x and (
+            x["row"], x["supervision"]) == (r.label, r.supervision)}
+        if not runs:
+            continue
+        first = {s: _metric([x["first_stage"]], metric)[0] for s, x in runs.items()}
+        refined = {s: _metric([x["refined"]], metric)[0] for s, x in runs.items()}
+        cells = [f"{first[s]:5.1f} -> {refined[s]:5.1f} {refined[s] - first[s]:+5.1f}"
+                 if s in runs else "-" for s in seeds]
+        gain = np.mean([refined[s] - first[s] for s in runs])
+        lines.append([_name(r), *cells, f"{gain:+.1f}"])
+        mean_first = np.mean(list(first.values()))
+        if best is None or mean_first > best[1]:
+            best = (_name(r), mean_first)
+    notes = []
+    ceiling = [x["refined"] for x in results if x["supervision"] == "segments"
+               and "error" not in x]
+    if ceiling and best is not None:
+        value = np.mean(_metric(ceiling, metric))
+        notes.append(f"SegmentDetector (full supervision) {value:.1f}, "
+                     f"{value - best[1]:+.1f} over the best first stage, {best[0]} "
+                     f"{best[1]:.1f}")
+    print_table(f"[{suite}] two-stage training per seed: first stage -> refined, avg "
+                f"mAP {metric} %",
+                [("row (supervision)", "<46"), *((f"seed {s}", ">22") for s in seeds),
+                 ("mean gain", ">11")], lines, notes)
 
 
 # -------------------------------------------------------------------------- main
@@ -1171,8 +1207,9 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--out", default=None, help="write every run to this JSON file")
     parser.add_argument("--orderings", default=None, metavar="JSON",
-                        help="only print the orderings table and the ablation tables "
-                             "of the runs in a JSON file written by --out, and exit")
+                        help="only print the orderings table, the ablation tables and "
+                             "the two-stage tables (--refinement) of the runs in a JSON "
+                             "file written by --out, and exit")
     args = parser.parse_args(argv)
 
     preset = dict(PRESETS.get(args.preset, {}))
@@ -1319,9 +1356,9 @@ def _warm_up(methods, device):
 
 
 def orderings_from(path):
-    """The orderings table of each suite of a ``--out`` JSON file, and the ablation
+    """The orderings table of each suite of a ``--out`` JSON file, the ablation
     tables of the run (its ``ablations`` on its ``ablation_suites``) from the runs
-    it holds."""
+    it holds, and its two-stage tables (``--refinement``) with the per-seed gains."""
     with open(path) as fh:
         saved = json.load(fh)
     runs = saved["runs"]
@@ -1331,13 +1368,19 @@ def orderings_from(path):
     methods = set(config.get("methods") or {r["method"] for r in runs})
     tables = [ABLATIONS[a] for a in config.get("ablations") or () if a in ABLATIONS
               and ABLATIONS[a].method in methods]
-    for suite in dict.fromkeys(r["suite"] for r in runs):
+    two_stage = saved.get("refinement", [])
+    for suite in dict.fromkeys(r["suite"] for r in runs + two_stage):
         suite_runs = [r for r in runs if r["suite"] == suite]
-        seeds = sorted({r["seed"] for r in suite_runs})
-        print_orderings(suite, suite_runs, seeds)
-        if suite in (config.get("ablation_suites") or ()):
+        refined = [r for r in two_stage if r["suite"] == suite]
+        seeds = sorted({r["seed"] for r in suite_runs + refined})
+        if suite_runs:
+            print_orderings(suite, suite_runs, seeds)
+        if suite_runs and suite in (config.get("ablation_suites") or ()):
             for table in tables:
                 print_ablation(suite, table, suite_runs, seeds)
+        if refined:
+            print_refinement(suite, refined, [r for r in MAIN_ROWS if r.method in methods],
+                             seeds)
 
 
 def main(argv=None):

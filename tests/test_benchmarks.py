@@ -70,6 +70,7 @@ def test_run_methods_quick_thumos_timelines_with_refinement(tmp_path, shared_dat
     assert {r["supervision"] for r in results["runs"]} == {
         "video", "background", "action", "both"}
     assert "SegmentDetector (full supervision)" in stdout and "pseudo P / R" in stdout
+    assert "two-stage training per seed" in stdout
     two_stage = results["refinement"]
     assert [r["supervision"] for r in two_stage] == [
         "segments", "video", "video", "background", "action", "action", "both"]
@@ -195,6 +196,46 @@ def test_ablation_tables_print_paired_differences_and_reprint_from_json(tmp_path
     reprinted = capsys.readouterr().out
     assert "the papers' orderings" in reprinted
     assert out.strip() in reprinted
+
+
+def test_refinement_gains_per_seed_match_a_hand_computation(tmp_path, capsys):
+    rm = _load_run_methods()
+    rows = [r for r in rm.MAIN_ROWS if r.method in ("FSPTAL", "BackTAL")]
+    fsptal = next(r for r in rows if (r.label, r.supervision) == ("FSPTAL", "action"))
+    backtal = next(r for r in rows if r.supervision == "background")
+
+    def record(row, seed, first, refined):
+        return {"row": row.label, "supervision": row.supervision, "seed": seed,
+                "first_stage": [first] * 7, "refined": [refined] * 7,
+                "precision": 0.5, "recall": 0.25, "suite": "synthetic"}
+
+    results = [
+        {"row": "SegmentDetector", "supervision": "segments", "seed": 0,
+         "refined": [0.6] * 7, "suite": "synthetic"},
+        {"row": "SegmentDetector", "supervision": "segments", "seed": 1,
+         "refined": [0.5] * 7, "suite": "synthetic"},
+        record(fsptal, 0, 0.40, 0.45), record(fsptal, 1, 0.30, 0.36),
+        record(backtal, 0, 0.20, 0.19), record(backtal, 1, 0.10, 0.12)]
+    rm.print_refinement("synthetic", results, rows, [0, 1])
+    out = capsys.readouterr().out
+    lines = {line[:46].strip(): line for line in out.splitlines()[-6:]}
+    # FSPTAL: 40 -> 45 (+5), 30 -> 36 (+6), mean +5.5; BackTAL: -1, +2, mean +0.5
+    assert lines[rm._name(fsptal)].split()[-9:] == [
+        "40.0", "->", "45.0", "+5.0", "30.0", "->", "36.0", "+6.0", "+5.5"]
+    assert lines[rm._name(backtal)].split()[-9:] == [
+        "20.0", "->", "19.0", "-1.0", "10.0", "->", "12.0", "+2.0", "+0.5"]
+    # the ceiling (60, 50: 55.0) against the best first stage's mean (FSPTAL 35.0)
+    assert (f"note: SegmentDetector (full supervision) 55.0, +20.0 over the best first "
+            f"stage, {rm._name(fsptal)} 35.0") in out
+    # rows that were not run are left out of the per-seed table, not printed empty
+    per_seed = out[out.index("two-stage training per seed"):].splitlines()
+    assert len(per_seed) == 5 and "not run" in out[:out.index("per seed")]
+    # --orderings re-prints the two-stage tables from an --out JSON
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps({"config": {"methods": ["FSPTAL", "BackTAL"]},
+                                "runs": [], "refinement": results}))
+    rm.orderings_from(str(path))
+    assert capsys.readouterr().out.strip() == out.strip()
 
 
 def test_ablation_rows_are_read_from_the_paper_tables():

@@ -307,7 +307,8 @@ def test_ema_weights_are_the_fitted_ones_and_training_is_unchanged():
                 raw["w"] = {k: v.detach().clone()
                             for k, v in net.module_.state_dict().items()}
 
-    plain = sktal.SegmentDetector(**{**FAST, "max_epochs": 3}, random_state=0).fit(X, Y)
+    plain = sktal.SegmentDetector(**{**FAST, "max_epochs": 3}, ema_decay=None,
+                                  random_state=0).fit(X, Y)
     est = sktal.SegmentDetector(**{**FAST, "max_epochs": 3}, ema_decay=0.9,
                                 callbacks=[Record()], random_state=0).fit(X, Y)
     fitted = est.module_.state_dict()
