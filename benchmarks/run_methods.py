@@ -793,6 +793,28 @@ def pseudo_precision_recall(pseudo, truth, tiou_threshold=0.5):
     return hits / n_pseudo, hits / n_true
 
 
+def _thresholds(text):
+    """``'0.7,0.5'`` -> ``(0.7, 0.5)``, each in (0, 1]."""
+    values = tuple(float(t) for t in text.split(",") if t.strip())
+    if not values or any(not 0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected thresholds in (0, 1], got {text!r}")
+    return values
+
+
+def _voting(detector, split, thresholds):
+    """The fitted ``detector``'s mAP with score voting at each threshold (then its own
+    ``voting_threshold`` again): post-processing only."""
+    own = detector.voting_threshold
+    maps = {}
+    try:
+        for threshold in thresholds:
+            detector.set_params(voting_threshold=threshold)
+            maps[str(threshold)] = _evaluate(detector, split).tolist()
+    finally:
+        detector.set_params(voting_threshold=own)
+    return maps
+
+
 def refine_row(row, args, split, seed, first_stage=None):
     """``row``'s estimator as the first stage of a PseudoLabelRefiner (same budget and
     seed as the main table), or the fully supervised ceiling when ``row`` is None.
@@ -806,19 +828,22 @@ def refine_row(row, args, split, seed, first_stage=None):
     start = time.perf_counter()
     if row is None:
         full = _detector(args, split, seed).fit(split.X_train, split.train_truth)
+        fit_seconds = time.perf_counter() - start
         return dict(result, refined=_evaluate(full, split).tolist(),
-                    fit_seconds=time.perf_counter() - start)
+                    voting=_voting(full, split, args.voting), fit_seconds=fit_seconds)
     est = build(row, args, split, seed) if first_stage is None else FrozenEstimator(
         first_stage)
     if isinstance(est, str):
         return dict(result, error=est)
     refiner = sktal.PseudoLabelRefiner(est, _detector(args, split, seed), random_state=seed)
     refiner.fit(split.X_train, split.y_train, split.clicks[row.supervision])
+    fit_seconds = time.perf_counter() - start
     precision, recall = pseudo_precision_recall(refiner.pseudo_segments_, split.train_truth)
     return dict(result, first_stage=_evaluate(refiner.localizer_, split).tolist(),
                 first_stage_reused=first_stage is not None,
                 refined=_evaluate(refiner, split).tolist(), precision=precision,
-                recall=recall, fit_seconds=time.perf_counter() - start)
+                recall=recall, voting=_voting(refiner.detector_, split, args.voting),
+                fit_seconds=fit_seconds)
 
 
 # ------------------------------------------------------------------------ report
@@ -1081,6 +1106,33 @@ def print_refinement(suite, results, rows, seeds):
                 [("method (supervision)", "<46"), *_MAP_COLUMNS, ("pseudo P / R", ">16")],
                 lines)
     print_refinement_gains(suite, results, rows, seeds)
+    print_voting(suite, results, rows, seeds)
+
+
+def print_voting(suite, results, rows, seeds, metric="0.1:0.7"):
+    """``metric`` of each fitted second stage (and the ceiling) without and with score
+    voting at each ``--voting`` threshold, mean ± std over seeds; nothing without
+    ``--voting``."""
+    thresholds = list(dict.fromkeys(t for x in results for t in x.get("voting", {})))
+    if not thresholds:
+        return
+    groups = [("SegmentDetector (full supervision)", "segments", "SegmentDetector")] + [
+        (f"{r.label} + refinement ({SUPERVISION[r.supervision]})", r.supervision, r.label)
+        for r in rows]
+    lines = []
+    for name, supervision, label in groups:
+        runs = [x for x in results if "error" not in x
+                and (x["row"], x["supervision"]) == (label, supervision)]
+        if not runs:
+            continue
+        cells = [_metric([x["refined"] for x in runs], metric)]
+        cells += [_metric([x["voting"][t] for x in runs if t in x.get("voting", {})],
+                          metric) for t in thresholds]
+        lines.append([name, *(_cell(c) for c in cells)])
+    print_table(f"[{suite}] score voting of the fitted detectors (post-processing only): "
+                f"avg mAP {metric} %, mean ± std over seeds {list(seeds)}",
+                [("row (supervision)", "<52"), ("no voting", ">12"),
+                 *((f"voting {t}", ">12") for t in thresholds)], lines)
 
 
 def print_refinement_gains(suite, results, rows, seeds, metric="0.1:0.7"):
@@ -1175,6 +1227,10 @@ def parse_args(argv=None):
     parser.add_argument("--detector-epochs", type=int, default=None,
                         help="max_epochs of the SegmentDetector of --refinement "
                              "(default: its own)")
+    parser.add_argument("--voting", type=_thresholds, default=(), metavar="T[,T...]",
+                        help="also score each fitted SegmentDetector of --refinement "
+                             "with score voting at these tIoU thresholds "
+                             "(voting_threshold; post-processing only, no refit)")
     parser.add_argument("--n-videos", type=int, default=None,
                         help=f"synthetic videos (default {_OPTION_DEFAULTS['n_videos']})")
     parser.add_argument("--n-classes", type=int, default=5, help="synthetic classes")

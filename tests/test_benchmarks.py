@@ -63,7 +63,7 @@ def test_run_methods_quick_prints_both_protocols_and_ablations(tmp_path):
 
 def test_run_methods_quick_thumos_timelines_with_refinement(tmp_path, shared_data):
     stdout, results = _run("run_methods.py", "--suite", "thumos", "--ablations", "none",
-                           "--refinement",
+                           "--refinement", "--voting", "0.7,0.5",
                            "--data-dir", os.path.join(shared_data, "thumos14"),
                            tmp_path=tmp_path)
     assert "[thumos]" in stdout and "annotator A1" in stdout
@@ -71,6 +71,11 @@ def test_run_methods_quick_thumos_timelines_with_refinement(tmp_path, shared_dat
         "video", "background", "action", "both"}
     assert "SegmentDetector (full supervision)" in stdout and "pseudo P / R" in stdout
     assert "two-stage training per seed" in stdout
+    assert "score voting of the fitted detectors" in stdout
+    for r in results["refinement"]:   # every fitted detector, the ceiling's too
+        assert sorted(r["voting"]) == ["0.5", "0.7"], r["row"]
+        assert all(len(m) == 7 and all(0.0 <= v <= 1.0 for v in m)
+                   for m in r["voting"].values())
     two_stage = results["refinement"]
     assert [r["supervision"] for r in two_stage] == [
         "segments", "video", "video", "background", "action", "action", "both"]
@@ -230,7 +235,19 @@ def test_refinement_gains_per_seed_match_a_hand_computation(tmp_path, capsys):
     # rows that were not run are left out of the per-seed table, not printed empty
     per_seed = out[out.index("two-stage training per seed"):].splitlines()
     assert len(per_seed) == 5 and "not run" in out[:out.index("per seed")]
+    # --voting: a table of each fitted detector without and with voting, nothing without
+    assert "score voting" not in out
+    for r, votes in zip(results, ([0.62] * 7, [0.50] * 7, [0.47] * 7, [0.34] * 7)):
+        r["voting"] = {"0.7": votes}
+    rm.print_refinement("synthetic", results[:4], rows, [0, 1])
+    voting = capsys.readouterr().out.split("score voting")[1].splitlines()
+    assert voting[2].split()[-6:] == ["55.0", "±", "5.0", "56.0", "±", "6.0"]  # 62, 50
+    # FS-PTAL: refined 45, 36 without voting; 47, 34 with it
+    assert voting[3].split()[-6:] == ["40.5", "±", "4.5", "40.5", "±", "6.5"]
+    assert len(voting) == 4  # BackTAL's records were left out: no row
     # --orderings re-prints the two-stage tables from an --out JSON
+    for r in results:
+        r.pop("voting", None)
     path = tmp_path / "runs.json"
     path.write_text(json.dumps({"config": {"methods": ["FSPTAL", "BackTAL"]},
                                 "runs": [], "refinement": results}))
