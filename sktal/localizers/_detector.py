@@ -531,7 +531,11 @@ class SegmentDetector(BaseLocalizer):
     voting_threshold : float in (0, 1] or None, default=None
         Score voting after NMS: each kept detection's boundaries become the
         score-weighted mean of the candidates of its class with tIoU at least this
-        with it (ActionFormer: 0.7 on THUMOS14); ``None``: no voting.
+        with it (ActionFormer: 0.7 on THUMOS14); ``None``: no voting. Off by
+        default on measurement (``benchmarks/run_methods.py --refinement --voting``,
+        three seeds): 0.7 is level on both suites, 0.5 adds 0.9 to 1.7 points of
+        avg mAP 0.1:0.7 on the THUMOS14 timelines and loses up to 0.8 on the
+        synthetic suite.
 %(common_parameters)s
         For this detector ``n_segments`` defaults to ``None`` (native length; the
         pyramid works at any length), ``dropout`` to 0 (see Notes), ``class_threshold`` is the
