@@ -815,6 +815,19 @@ def _voting(detector, split, thresholds):
     return maps
 
 
+#: the (row, supervision) of the fully supervised ceiling's --refinement records, and
+#: its name in the tables
+_CEILING = ("SegmentDetector", "segments")
+_CEILING_NAME = "SegmentDetector (full supervision)"
+
+
+def _two_stage_runs(results, label, supervision, *, errors=True):
+    """The --refinement records of one row (the ceiling's: ``*_CEILING``); without
+    the failed ones when ``errors`` is False."""
+    return [x for x in results if (x["row"], x["supervision"]) == (label, supervision)
+            and (errors or "error" not in x)]
+
+
 def refine_row(row, args, split, seed, first_stage=None):
     """``row``'s estimator as the first stage of a PseudoLabelRefiner (same budget and
     seed as the main table), or the fully supervised ceiling when ``row`` is None.
@@ -823,8 +836,8 @@ def refine_row(row, args, split, seed, first_stage=None):
     through ``FrozenEstimator`` instead of being trained a second time; its training
     forks the random state of every side evaluation, so it is the estimator a fresh
     fit would give."""
-    result = {"row": "SegmentDetector" if row is None else row.label,
-              "supervision": "segments" if row is None else row.supervision, "seed": seed}
+    label, supervision = _CEILING if row is None else (row.label, row.supervision)
+    result = {"row": label, "supervision": supervision, "seed": seed}
     start = time.perf_counter()
     if row is None:
         full = _detector(args, split, seed).fit(split.X_train, split.train_truth)
@@ -1084,13 +1097,12 @@ def print_ablation(suite, table, results, seeds):
 
 def print_refinement(suite, results, rows, seeds):
     lines = []
-    ceiling = [x for x in results if x["supervision"] == "segments"]
+    ceiling = _two_stage_runs(results, *_CEILING)
     if ceiling:
-        lines.append(["SegmentDetector (full supervision)",
+        lines.append([_CEILING_NAME,
                       *(_cell(c) for c in _columns([x["refined"] for x in ceiling])), ""])
     for r in rows:
-        runs = [x for x in results if (x["row"], x["supervision"]) == (r.label,
-                                                                       r.supervision)]
+        runs = _two_stage_runs(results, r.label, r.supervision)
         if _failed(runs):
             lines.append((_name(r), _failed(runs)))
             continue
@@ -1116,13 +1128,12 @@ def print_voting(suite, results, rows, seeds, metric="0.1:0.7"):
     thresholds = list(dict.fromkeys(t for x in results for t in x.get("voting", {})))
     if not thresholds:
         return
-    groups = [("SegmentDetector (full supervision)", "segments", "SegmentDetector")] + [
-        (f"{r.label} + refinement ({SUPERVISION[r.supervision]})", r.supervision, r.label)
+    groups = [(_CEILING_NAME, *_CEILING)] + [
+        (f"{r.label} + refinement ({SUPERVISION[r.supervision]})", r.label, r.supervision)
         for r in rows]
     lines = []
-    for name, supervision, label in groups:
-        runs = [x for x in results if "error" not in x
-                and (x["row"], x["supervision"]) == (label, supervision)]
+    for name, label, supervision in groups:
+        runs = _two_stage_runs(results, label, supervision, errors=False)
         if not runs:
             continue
         cells = [_metric([x["refined"] for x in runs], metric)]
@@ -1140,8 +1151,8 @@ def print_refinement_gains(suite, results, rows, seeds, metric="0.1:0.7"):
     and the fully supervised ceiling's margin over the best first stage (means)."""
     lines, best = [], None
     for r in rows:
-        runs = {x["seed"]: x for x in results if "error" not in x and (
-            x["row"], x["supervision"]) == (r.label, r.supervision)}
+        runs = {x["seed"]: x for x in _two_stage_runs(results, r.label, r.supervision,
+                                                      errors=False)}
         if not runs:
             continue
         first = {s: _metric([x["first_stage"]], metric)[0] for s, x in runs.items()}
@@ -1154,11 +1165,10 @@ def print_refinement_gains(suite, results, rows, seeds, metric="0.1:0.7"):
         if best is None or mean_first > best[1]:
             best = (_name(r), mean_first)
     notes = []
-    ceiling = [x["refined"] for x in results if x["supervision"] == "segments"
-               and "error" not in x]
+    ceiling = [x["refined"] for x in _two_stage_runs(results, *_CEILING, errors=False)]
     if ceiling and best is not None:
         value = np.mean(_metric(ceiling, metric))
-        notes.append(f"SegmentDetector (full supervision) {value:.1f}, "
+        notes.append(f"{_CEILING_NAME} {value:.1f}, "
                      f"{value - best[1]:+.1f} over the best first stage, {best[0]} "
                      f"{best[1]:.1f}")
     print_table(f"[{suite}] two-stage training per seed: first stage -> refined, avg "

@@ -96,8 +96,8 @@ def run(args):
         n_classes=len(data.class_names), random_state=args.seed, device=args.device,
         n_rgb_features=data.n_rgb_features,
     ))
-    with warnings.catch_warnings(), _deferred_sigint() as stop:  # Ctrl-C: keep the
-        # model, reported below
+    # Ctrl-C: keep the model, reported below
+    with warnings.catch_warnings(), _deferred_sigint() as stop:
         warnings.filterwarnings("ignore", message=r".*fit was interrupted \(Keyboard")
         fit_estimator(estimator, data.X, data.y, click_arrays, args, on_interrupt="warn",
                       callbacks=[*(estimator.callbacks or []), ("cli_sigint", stop)])
@@ -209,12 +209,12 @@ def _deferred_sigint():
         _SIGINT_REQUESTED[0] = True
 
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        previous, installed = signal.signal(signal.SIGINT, handler), True
     except ValueError:  # not the main thread
-        yield _StopOnSignal()
-        return
+        installed = False
     try:
         yield _StopOnSignal()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if installed:
+            signal.signal(signal.SIGINT, previous)
         _SIGINT_REQUESTED[0] = False
